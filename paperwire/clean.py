@@ -1,0 +1,110 @@
+"""Turn scraped text, with its leftover LaTeX, into clean readable Unicode.
+
+pylatexenc does the LaTeX work; this module only prepares text for it (a
+scraped ``50%`` is not a LaTeX comment) and adds the few cases it misses.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+
+from pylatexenc.latex2text import LatexNodes2Text
+
+# Abbreviation macros common in ML papers that pylatexenc does not know.
+_EXTRA_MACROS = {
+    "ie": "i.e.",
+    "eg": "e.g.",
+    "etc": "etc.",
+    "etal": "et al.",
+    "vs": "vs.",
+    "wrt": "w.r.t.",
+    "cf": "cf.",
+    "aka": "a.k.a.",
+}
+
+# Only these characters make a text worth handing to the LaTeX parser; most
+# abstracts have none, and skipping the parser keeps big corpora fast.
+_LATEX_HINT = re.compile(r"[\\$~{}]")
+# A % not already escaped is a literal percent in scraped text, not a comment.
+_BARE_PERCENT = re.compile(r"(?<!\\)%")
+# A tilde after a space or at the start means "about" (~10%), not a LaTeX tie.
+_APPROX_TILDE = re.compile(r"(?:(?<=\s)|^)~")
+_INLINE_MATH = re.compile(r"(?<!\\)\$([^$]+)(?<!\\)\$")
+_SCRIPT = re.compile(r"([_^])(\{[^{}]*\}|\\[A-Za-z]+|[A-Za-z0-9+\-=()])")
+# Done before pylatexenc, which would swallow the space after ``\eg``.
+_ABBREVIATION = re.compile(r"\\(" + "|".join(_EXTRA_MACROS) + r")(?![A-Za-z])\.?")
+_SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
+
+_SUPERSCRIPTS = dict(zip("0123456789+-=()in", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁱⁿ"))
+_SUBSCRIPTS = dict(zip("0123456789+-=()aeoxijklmnpst", "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₐₑₒₓᵢⱼₖₗₘₙₚₛₜ"))
+
+
+def _is_xml_char(ch: str) -> bool:
+    """Return whether ``ch`` may appear in an XML 1.0 document."""
+    code = ord(ch)
+    return (
+        code in (0x9, 0xA, 0xD)
+        or 0x20 <= code <= 0xD7FF
+        or 0xE000 <= code <= 0xFFFD
+        or 0x10000 <= code <= 0x10FFFF
+    )
+
+
+def drop_invalid_xml_chars(text: str) -> str:
+    """Remove characters that XML 1.0 forbids (controls, lone surrogates)."""
+    if text.isprintable() or all(_is_xml_char(c) for c in text):
+        return text
+    return "".join(c for c in text if _is_xml_char(c))
+
+
+@functools.lru_cache(maxsize=1)
+def _converter() -> LatexNodes2Text:
+    return LatexNodes2Text(math_mode="text", strict_latex_spaces=False)
+
+
+def _expand_abbreviation(match: re.Match[str]) -> str:
+    # The replacement ends with a dot, so a dot the author typed is dropped.
+    return _EXTRA_MACROS[match.group(1)]
+
+
+def _scripts_to_unicode(math: str) -> str:
+    """Write ``x^2`` as ``x²`` where Unicode has the glyphs, else drop the marker."""
+
+    def repl(match: re.Match[str]) -> str:
+        marker, arg = match.groups()
+        body = arg[1:-1] if arg.startswith("{") else arg
+        table = _SUPERSCRIPTS if marker == "^" else _SUBSCRIPTS
+        if body and all(c in table for c in body):
+            return "".join(table[c] for c in body)
+        return body
+
+    return _SCRIPT.sub(repl, math)
+
+
+def _latex_to_text(text: str) -> str:
+    text = _ABBREVIATION.sub(_expand_abbreviation, text)
+    text = _BARE_PERCENT.sub(r"\\%", text)
+    text = _APPROX_TILDE.sub(r"\\textasciitilde{}", text)
+    text = _INLINE_MATH.sub(lambda m: "$" + _scripts_to_unicode(m.group(1)) + "$", text)
+    try:
+        return _converter().latex_to_text(text)
+    except Exception:  # pylatexenc is tolerant, but never let it end a build
+        return text
+
+
+def clean_text(raw: str) -> str:
+    """Return ``raw`` as readable, XML-safe Unicode on one line."""
+    text = unicodedata.normalize("NFC", raw)
+    if _LATEX_HINT.search(text):
+        text = _latex_to_text(text)
+    text = drop_invalid_xml_chars(text)
+    text = "".join(" " if c in "\r\n\t" else c for c in text)
+    return _SPACES.sub(" ", text).strip()
+
+
+def title_key(title: str) -> str:
+    """Return the key under which two titles count as the same paper."""
+    folded = unicodedata.normalize("NFKC", title).casefold()
+    return " ".join(folded.split())

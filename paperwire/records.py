@@ -1,0 +1,85 @@
+"""The typed records that move between pipeline stages.
+
+Every record is frozen: a stage that adds information returns a new record
+(``dataclasses.replace``) instead of mutating one it was given.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Sighting:
+    """One appearance of a paper in one source file."""
+
+    source: str  # corpus-relative path, POSIX separators
+    line: int  # 1-based line of the title in the source
+    date: dt.date | None  # the day the source shows, None when it gives none
+    rank: int  # 1-based position on its page
+    raw_title: str
+    raw_abstract: str
+    arxiv_id: str | None = None
+    authors: tuple[str, ...] = ()
+    upvotes: int | None = None
+    categories: tuple[str, ...] = ()
+    published: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class Paper:
+    """One paper, merged from all its sightings."""
+
+    slug: str
+    title: str  # clean, readable Unicode
+    abstract: str
+    raw_title: str  # as first seen, before cleaning
+    raw_abstract: str
+    sightings: tuple[Sighting, ...]
+    arxiv_id: str | None = None
+    authors: tuple[str, ...] = ()
+    upvotes: int | None = None
+    categories: tuple[str, ...] = ()
+    published: dt.date | None = None
+    topics: tuple[str, ...] = ()  # topic slugs, best first
+    score: float = 0.0
+
+    @property
+    def dates(self) -> tuple[dt.date, ...]:
+        """Return the distinct dates this paper was seen on, oldest first."""
+        return tuple(sorted({s.date for s in self.sightings if s.date is not None}))
+
+    @property
+    def first_seen(self) -> dt.date | None:
+        return self.dates[0] if self.dates else None
+
+    @property
+    def last_seen(self) -> dt.date | None:
+        return self.dates[-1] if self.dates else None
+
+    @property
+    def url(self) -> str:
+        """Site-relative path of the paper's page."""
+        return f"papers/{self.slug}/"
+
+
+@dataclass(frozen=True)
+class Topic:
+    """A topic from topics.yaml with its match rules."""
+
+    slug: str
+    name: str
+    description: str
+    phrases: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()  # arXiv categories that also match
+
+
+@dataclass(frozen=True)
+class Corpus:
+    """Everything the readers produced: sightings plus warnings."""
+
+    files_read: int
+    sightings: tuple[Sighting, ...]
+    warnings: tuple[str, ...] = field(default=())

@@ -1,0 +1,1 @@
+"""Renderers: each turns ranked data into (path, bytes) outputs; none writes."""

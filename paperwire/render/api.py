@@ -1,0 +1,48 @@
+"""The JSON API: ``api/papers.json``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any, Iterator
+
+from ..records import Paper
+
+
+def _iso(day: dt.date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
+def paper_json(paper: Paper) -> dict[str, Any]:
+    """Return the public JSON fields of one paper (documented in the README)."""
+    return {
+        "slug": paper.slug,
+        "title": paper.title,
+        "abstract": paper.abstract,
+        "url": paper.url,
+        "topics": list(paper.topics),
+        "first_seen": _iso(paper.first_seen),
+        "last_seen": _iso(paper.last_seen),
+        "sightings": [{"source": s.source, "date": _iso(s.date), "rank": s.rank} for s in paper.sightings],
+        "score": paper.score,
+        "arxiv_id": paper.arxiv_id,
+        "authors": list(paper.authors),
+        "upvotes": paper.upvotes,
+        "categories": list(paper.categories),
+        "published": _iso(paper.published),
+    }
+
+
+def dumps(value: Any) -> str:
+    """Serialise JSON safely for files and for <script> blocks alike."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=False)
+    # Escaped so no text can close a <script> element or start an HTML comment,
+    # and U+2028/2029 stay legal in older JavaScript.
+    return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+
+
+def render_api(papers: tuple[Paper, ...]) -> Iterator[tuple[str, bytes]]:
+    """Yield ``api/papers.json``: every paper, in trending order."""
+    body = "[\n" + ",\n".join(dumps(paper_json(p)) for p in papers) + "\n]\n"
+    yield "api/papers.json", body.encode("utf-8")

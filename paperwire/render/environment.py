@@ -1,0 +1,25 @@
+"""The one Jinja environment: autoescape on, undefined variables are errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jinja2
+
+# The project's own templates; a site's content/templates/ overrides any of them.
+THEME_DIR = Path(__file__).resolve().parent.parent.parent / "templates"
+
+
+def make_environment(content_dir: Path | None = None) -> jinja2.Environment:
+    """Return the Jinja environment, with the site's template overrides first."""
+    search = [THEME_DIR]
+    if content_dir is not None and (content_dir / "templates").is_dir():
+        search.insert(0, content_dir / "templates")
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader([str(p) for p in search]),
+        autoescape=jinja2.select_autoescape(["html", "xml", "j2"], default_for_string=True),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )

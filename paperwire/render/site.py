@@ -1,0 +1,212 @@
+"""Render the HTML pages, sitemap and robots.txt of the site."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any, Iterator, Sequence
+
+import jinja2
+from markupsafe import Markup
+
+from ..records import Paper, Topic
+from ..pages import MarkdownPage
+from ..config import SiteConfig
+from .api import dumps
+from .views import PaperView, paper_view, topic_link, topics_by_slug
+
+Output = tuple[str, bytes]
+
+
+@dataclass(frozen=True)
+class SiteData:
+    """Everything the renderers need, gathered before anything is written."""
+
+    config: SiteConfig
+    topics: tuple[Topic, ...]  # from topics.yaml, in file order
+    papers: tuple[Paper, ...]  # ranked, best first
+    related: dict[str, tuple[str, ...]]  # slug -> related slugs
+    pages: tuple[MarkdownPage, ...]
+    warnings: tuple[str, ...] = ()
+    files_read: int = 0
+
+
+@dataclass(frozen=True)
+class NavLink:
+    title: str
+    url: str
+
+
+@dataclass(frozen=True)
+class SiteView:
+    title: str
+    description: str
+    base_url: str
+    language: str
+    pages: tuple[NavLink, ...]
+
+
+@dataclass(frozen=True)
+class FeedLink:
+    media_type: str
+    title: str
+    url: str
+
+
+@dataclass(frozen=True)
+class Pagination:
+    number: int
+    pages: int
+    prev_url: str | None
+    next_url: str | None
+
+
+def root_for(path: str) -> str:
+    """Return the relative prefix from ``path`` back to the site root."""
+    depth = path.count("/")
+    return "../" * depth if depth else "./"
+
+
+def page_url(path: str) -> str:
+    """Return the site-relative URL of an output path (folders end in /)."""
+    return path[: -len("index.html")] if path.endswith("index.html") else path
+
+
+def day_label(day: dt.date) -> str:
+    return f"{day:%A}, {day.day} {day:%B %Y}"
+
+
+class SiteRenderer:
+    """Render pages from one SiteData with one Jinja environment."""
+
+    def __init__(self, data: SiteData, env: jinja2.Environment):
+        self.data = data
+        self.env = env
+        self.config = data.config
+        self.topic_map = topics_by_slug(data.topics)
+        self.views = {p.slug: paper_view(p, i, self.topic_map) for i, p in enumerate(data.papers, 1)}
+        self.site = SiteView(
+            title=self.config.title, description=self.config.description,
+            base_url=self.config.base_url, language=self.config.language,
+            pages=tuple(NavLink(p.title, p.url) for p in data.pages if p.in_nav),
+        )
+
+    def render(self, template: str, path: str, **context: Any) -> Output:
+        """Render ``template`` as the page at ``path``."""
+        context.setdefault("page_title", "")
+        context.setdefault("description", self.config.description)
+        context.setdefault("alternates", ())
+        context.setdefault("section", "")
+        root = context.pop("root", None) or root_for(path)
+        html = self.env.get_template(template).render(
+            site=self.site, root=root, canonical=self.config.base_url + page_url(path), **context)
+        return path, html.encode("utf-8")
+
+    def paginated(self, template: str, base: str, papers: Sequence[PaperView], **context: Any) -> Iterator[Output]:
+        """Yield ``base``index.html and ``base``page/N/index.html for ``papers``."""
+        per_page = self.config.trending.per_page
+        count = max(1, -(-len(papers) // per_page))
+        for number in range(1, count + 1):
+            path = f"{base}index.html" if number == 1 else f"{base}page/{number}/index.html"
+            prev_url = None if number == 1 else (base if number == 2 else f"{base}page/{number - 1}/")
+            next_url = f"{base}page/{number + 1}/" if number < count else None
+            chunk = papers[(number - 1) * per_page: number * per_page]
+            yield self.render(template, path, papers=chunk, total=len(papers),
+                              pagination=Pagination(number, count, prev_url, next_url), **context)
+
+    def home(self) -> Iterator[Output]:
+        newest = max((p.last_seen for p in self.data.papers if p.last_seen), default=None)
+        yield from self.paginated("index.html", "", list(self.views.values()), section="home",
+                                  newest=newest.isoformat() if newest else None)
+
+    def topic_pages(self) -> Iterator[Output]:
+        members: dict[str, list[PaperView]] = {slug: [] for slug in self.topic_map}
+        for paper in self.data.papers:
+            for slug in paper.topics:
+                members[slug].append(self.views[paper.slug])
+        entries = []
+        for slug, topic in self.topic_map.items():
+            if not members[slug] and slug == "other":
+                continue
+            link = topic_link(topic)
+            entries.append({"url": link.url, "name": topic.name, "description": topic.description,
+                            "count": len(members[slug])})
+            feeds = (FeedLink("application/rss+xml", f"{topic.name} (RSS)", f"{link.url}feed.xml"),
+                     FeedLink("application/atom+xml", f"{topic.name} (Atom)", f"{link.url}atom.xml"))
+            yield from self.paginated("topic.html", link.url, members[slug], topic=topic,
+                                      page_title=topic.name, description=topic.description,
+                                      alternates=feeds, section="topics")
+        yield self.render("topics.html", "topics/index.html", topics=entries,
+                          page_title="Topics", section="topics")
+
+    def paper_pages(self) -> Iterator[Output]:
+        for paper in self.data.papers:
+            view = self.views[paper.slug]
+            related = [self.views[slug] for slug in self.data.related.get(paper.slug, ())]
+            yield self.render("paper.html", f"{paper.url}index.html", paper=view, related=related,
+                              page_title=paper.title, description=view.excerpt,
+                              json_ld=Markup(dumps(self.json_ld(paper, view))))
+
+    def json_ld(self, paper: Paper, view: PaperView) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "@context": "https://schema.org", "@type": "ScholarlyArticle",
+            "headline": paper.title[:110], "name": paper.title, "abstract": paper.abstract,
+            "url": self.config.base_url + paper.url,
+            "about": [t.name for t in view.topics],
+        }
+        if paper.first_seen:
+            data["datePublished"] = paper.first_seen.isoformat()
+        if paper.authors:
+            data["author"] = [{"@type": "Person", "name": a} for a in paper.authors]
+        if view.abs_url:
+            data["sameAs"] = view.abs_url
+        return data
+
+    def day_pages(self) -> Iterator[Output]:
+        by_day: dict[dt.date, list[PaperView]] = {}
+        for paper in self.data.papers:  # ranked order, so each day is by score
+            for day in paper.dates:
+                by_day.setdefault(day, []).append(self.views[paper.slug])
+        days = sorted(by_day)
+        for i, day in enumerate(days):
+            prev_day = days[i - 1].isoformat() if i > 0 else None
+            next_day = days[i + 1].isoformat() if i + 1 < len(days) else None
+            yield self.render("day.html", f"days/{day.isoformat()}/index.html", papers=by_day[day],
+                              day={"date": day.isoformat(), "label": day_label(day)},
+                              prev_day=prev_day, next_day=next_day,
+                              page_title=day.isoformat(), section="days")
+        index = [{"date": d.isoformat(), "label": day_label(d), "count": len(by_day[d])} for d in reversed(days)]
+        yield self.render("days.html", "days/index.html", days=index, page_title="Days", section="days")
+
+    def markdown_pages(self) -> Iterator[Output]:
+        for page in self.data.pages:
+            yield self.render("page.html", f"{page.url}index.html", body_html=Markup(page.html),
+                              page_title=page.title, section=page.url)
+
+    def not_found(self) -> Iterator[Output]:
+        # Served at any depth, so its links are absolute.
+        yield self.render("404.html", "404.html", root=self.config.base_url, page_title="Page not found")
+
+    def sitemap(self) -> Iterator[Output]:
+        base = self.config.base_url
+        entries = [{"loc": base, "lastmod": None}, {"loc": base + "topics/", "lastmod": None},
+                   {"loc": base + "days/", "lastmod": None}]
+        entries += [{"loc": base + topic_link(t).url, "lastmod": None} for t in self.topic_map.values()]
+        entries += [{"loc": base + p.url, "lastmod": None} for p in self.data.pages]
+        entries += [{"loc": base + p.url, "lastmod": p.last_seen.isoformat() if p.last_seen else None}
+                    for p in sorted(self.data.papers, key=lambda p: p.slug)]
+        xml = self.env.get_template("sitemap.xml").render(entries=entries)
+        yield "sitemap.xml", xml.encode("utf-8")
+        yield "robots.txt", f"User-agent: *\nAllow: /\nSitemap: {base}sitemap.xml\n".encode("utf-8")
+
+
+def render_site(data: SiteData, env: jinja2.Environment) -> Iterator[Output]:
+    """Yield every HTML page of the site, then the sitemap and robots.txt."""
+    renderer = SiteRenderer(data, env)
+    yield from renderer.home()
+    yield from renderer.topic_pages()
+    yield from renderer.paper_pages()
+    yield from renderer.day_pages()
+    yield from renderer.markdown_pages()
+    yield from renderer.not_found()
+    yield from renderer.sitemap()
