@@ -31,7 +31,7 @@ TITLE_WEIGHT = 3
 ABSTRACT_WEIGHT = 1
 # Extra mentions of already-counted phrases: one more point per this many.
 ABSTRACT_REPEATS_PER_POINT = 3
-ABSTRACT_CAP = 4
+ABSTRACT_CAP = 3
 CATEGORY_WEIGHT = 2
 MIN_SCORE = 2
 SECONDARY_RATIO = 0.4
@@ -93,8 +93,11 @@ def phrase_branch(group: str, phrase: str) -> str:
     return f"(?P<{group}>{body})"
 
 
-@functools.lru_cache(maxsize=16)
-def _compile_cached(topics: tuple[Topic, ...]) -> TopicMatcher:
+def _compile(topics: Iterable[Topic]) -> TopicMatcher:
+    """Compile every topic's phrases and exclusions into one regex each."""
+    topics = tuple(topics)
+    if any(topic.slug == OTHER for topic in topics):
+        raise ValueError(f"the topic slug {OTHER!r} is reserved for unmatched papers")
     return TopicMatcher(
         tuple(
             CompiledTopic(
@@ -109,11 +112,21 @@ def _compile_cached(topics: tuple[Topic, ...]) -> TopicMatcher:
     )
 
 
+# Memoised so that classify() can take plain Topic records and still compile
+# each topic set only once across a whole corpus.
+_compile_cached = functools.lru_cache(maxsize=16)(_compile)
+
+
 def compile_topics(topics: Sequence[Topic] | TopicMatcher) -> TopicMatcher:
     """Compile a topic set, reusing the result for a topic set seen before."""
     if isinstance(topics, TopicMatcher):
         return topics
-    return _compile_cached(tuple(topics))
+    key = tuple(topics)
+    try:
+        hash(key)
+    except TypeError:  # a Topic built with lists instead of tuples
+        return _compile(key)
+    return _compile_cached(key)
 
 
 def phrase_hits(pattern: re.Pattern[str] | None, text: str) -> tuple[int, int]:
@@ -130,7 +143,7 @@ def phrase_hits(pattern: re.Pattern[str] | None, text: str) -> tuple[int, int]:
 
 def topic_score(
     compiled: CompiledTopic, title: str, abstract: str, categories: frozenset[str]
-) -> float:
+) -> int:
     """Return one topic's score for a lowercased paper, 0 when an exclusion matches."""
     if compiled.exclude is not None and (
         compiled.exclude.search(title) or compiled.exclude.search(abstract)
@@ -158,7 +171,7 @@ def score_topics(
     abstract: str,
     topics: Sequence[Topic] | TopicMatcher,
     categories: Sequence[str] = (),
-) -> tuple[tuple[str, float], ...]:
+) -> tuple[tuple[str, int], ...]:
     """Return (slug, score) for every topic scoring above zero, best first."""
     matcher = compile_topics(topics)
     folded = paper_categories(categories)

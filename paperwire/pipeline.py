@@ -16,6 +16,8 @@ from .records import Paper, Topic
 from .readers import read_corpus
 from .related import related_by_topics
 from .render.api import render_api
+from .render.digest import render_digest_files
+from .render.feeds import render_feeds
 from .render.environment import THEME_DIR, make_environment
 from .render.site import Output, SiteData, render_site
 from .writer import publish
@@ -92,6 +94,8 @@ def render_all(data: SiteData, content_dir: Path) -> Iterator[Output]:
     env = make_environment(content_dir)
     yield from render_site(data, env)
     yield from render_api(data.papers)
+    yield from render_feeds(data)
+    yield from render_digest_files(data, env)
     yield from static_files(content_dir)
 
 

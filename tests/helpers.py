@@ -1,0 +1,68 @@
+"""Helpers shared by the tests: sample content, site builds, a local server."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import shutil
+import socket
+import textwrap
+import threading
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE_CONTENT = ROOT / "content"
+
+
+def make_content(tmp: Path, corpus: dict[str, str | bytes] | None = None, site_yaml: str | None = None,
+                 topics_yaml: str | None = None, pages: dict[str, str] | None = None,
+                 copy_sample_corpus: bool = False) -> Path:
+    """Create a content folder under ``tmp``; unspecified parts come from the sample."""
+    content = tmp / "content"
+    (content / "corpus").mkdir(parents=True)
+    (content / "pages").mkdir()
+    shutil.copy(SAMPLE_CONTENT / "topics.yaml", content / "topics.yaml")
+    shutil.copy(SAMPLE_CONTENT / "site.yaml", content / "site.yaml")
+    if copy_sample_corpus:
+        for path in sorted((SAMPLE_CONTENT / "corpus").iterdir()):
+            shutil.copy(path, content / "corpus" / path.name)
+    for name, data in (corpus or {}).items():
+        target = content / "corpus" / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data if isinstance(data, bytes) else textwrap.dedent(data).encode("utf-8"))
+    if site_yaml is not None:
+        (content / "site.yaml").write_text(textwrap.dedent(site_yaml), encoding="utf-8")
+    if topics_yaml is not None:
+        (content / "topics.yaml").write_text(textwrap.dedent(topics_yaml), encoding="utf-8")
+    for name, text in (pages or {}).items():
+        (content / "pages" / name).write_text(textwrap.dedent(text), encoding="utf-8")
+    return content
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format, *args):  # noqa: A002 - signature from the base class
+        pass
+
+
+class StaticServer:
+    """Serve a folder on 127.0.0.1 in a background thread."""
+
+    def __init__(self, folder: Path):
+        handler = functools.partial(_QuietHandler, directory=str(folder))
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def __enter__(self) -> "StaticServer":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
