@@ -39,8 +39,8 @@ def corpus_files(corpus_dir: Path) -> list[Path]:
 def decode(source: str, data: bytes) -> str:
     """Return ``data`` as text, or raise a ContentError naming the bad line."""
     if b"\x00" in data:
-        line = data[: data.index(b"\x00")].count(b"\n") + 1
-        raise ContentError(source, line, "binary file (NUL byte), not a text corpus file")
+        # A binary file has no meaningful lines; name the file's start.
+        raise ContentError(source, 1, "binary file (NUL byte), not a text corpus file")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

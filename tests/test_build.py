@@ -1,0 +1,138 @@
+"""Whole builds: the sample counts, papers.json, the CLI and its errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections import Counter
+
+import pytest
+
+from paperwire.merge import merge
+from paperwire.records import Sighting
+
+from .helpers import ROOT, make_content
+
+ABSTRACT = "We propose a method and show it works well on many benchmarks. " * 6
+
+
+def run_cli(*args: str, cwd=ROOT) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(ROOT / "build.py"), *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_sample_corpus_counts(sample_site):
+    papers = json.loads((sample_site / "api" / "papers.json").read_text(encoding="utf-8"))
+    assert len(papers) == 326
+    assert sum(len(p["sightings"]) for p in papers) == 388
+    pages = [len({s["source"] for s in p["sightings"]}) for p in papers]
+    assert sum(1 for n in pages if n >= 2) == 48
+    assert Counter(pages)[4] == 3
+
+
+def test_sample_text_is_clean(sample_site):
+    papers = json.loads((sample_site / "api" / "papers.json").read_text(encoding="utf-8"))
+    for paper in papers:
+        for text in (paper["title"], paper["abstract"]):
+            for latex in ("\\%", "\\'", '\\"', "\\textbf"):
+                assert latex not in text, (paper["slug"], latex)
+
+
+def test_papers_json_fields(sample_site):
+    papers = json.loads((sample_site / "api" / "papers.json").read_text(encoding="utf-8"))
+    required = {"slug", "title", "abstract", "url", "topics", "first_seen", "last_seen", "sightings",
+                "score", "arxiv_id", "authors", "upvotes"}
+    for paper in papers:
+        assert required <= set(paper)
+        assert paper["url"] == f"papers/{paper['slug']}/"
+        assert (sample_site / paper["url"] / "index.html").is_file()
+        assert paper["topics"]
+    assert len({p["slug"] for p in papers}) == len(papers)
+    scores = [(-p["score"], p["slug"]) for p in papers]
+    assert scores == sorted(scores)
+
+
+def test_merge_groups_by_normalised_title():
+    def sighting(title, source, rank):
+        return Sighting(source=source, line=rank, date=None, rank=rank, raw_title=title, raw_abstract="x")
+    papers = merge([sighting("Dense  Retrieval", "a", 1), sighting("dense retrieval", "b", 3),
+                    sighting("Ｄense Retrieval", "c", 2), sighting("Other", "a", 2)])
+    assert len(papers) == 2
+    dense = next(p for p in papers if p.slug == "dense-retrieval")
+    assert [s.source for s in dense.sightings] == ["a", "b", "c"]
+
+
+def test_build_is_independent_of_file_names_order(tmp_path):
+    from paperwire.pipeline import build
+    page_a = f"Mar 11\nAlpha Paper\n{ABSTRACT}\nShared Paper\n{ABSTRACT}\n"
+    page_b = f"Mar 12\nshared paper\n{ABSTRACT}\nBeta Paper\n{ABSTRACT}\n"
+    one = make_content(tmp_path / "one", corpus={"a.txt": page_a, "b.txt": page_b})
+    two = make_content(tmp_path / "two", corpus={"b.txt": page_a, "a.txt": page_b})
+    build(one, tmp_path / "one" / "site")
+    build(two, tmp_path / "two" / "site")
+    first = json.loads((tmp_path / "one/site/api/papers.json").read_text())
+    second = json.loads((tmp_path / "two/site/api/papers.json").read_text())
+    assert [p["slug"] for p in first] == [p["slug"] for p in second]
+
+
+def test_cli_summary_and_help(tmp_path):
+    content = make_content(tmp_path, corpus={"a.txt": f"Mar 11\nAlpha Paper\n{ABSTRACT}\n"})
+    result = run_cli("--content", str(content), "--out", str(tmp_path / "out"))
+    assert result.returncode == 0, result.stderr
+    assert "1 files read, 1 papers, 1 sightings" in result.stdout
+    verbose = run_cli("build", "-v", "--content", str(content), "--out", str(tmp_path / "out"))
+    assert "merge" in verbose.stderr and " s" in verbose.stderr
+    help_text = run_cli("build", "--help").stdout
+    for option in ("--content", "--out", "--keep-going", "-q", "-v"):
+        assert option in help_text
+
+
+@pytest.mark.parametrize("name, data, message", [
+    ("blob.bin", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "blob.bin:1: binary file"),
+    ("latin.txt", "Mar 11\nFr\xe9chet\n".encode("latin-1"), "latin.txt:2: not valid UTF-8"),
+    ("empty.txt", b"new\n\nSubscribe\n", "empty.txt"),
+])
+def test_bad_corpus_file_exits_2_with_one_line(tmp_path, name, data, message):
+    content = make_content(tmp_path, corpus={name: data})
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "keep.html").write_text("previous site")
+    result = run_cli("--content", str(content), "--out", str(tmp_path / "out"))
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0] and "Traceback" not in result.stderr
+    assert (tmp_path / "out" / "keep.html").read_text() == "previous site"
+
+
+def test_keep_going_skips_bad_files(tmp_path):
+    content = make_content(tmp_path, corpus={"bad.bin": b"\x00\x01", "ok.txt": f"Mar 11\nAlpha Paper\n{ABSTRACT}\n"})
+    result = run_cli("--keep-going", "--content", str(content), "--out", str(tmp_path / "out"))
+    assert result.returncode == 0
+    assert "bad.bin" in result.stderr and "skipped" in result.stderr
+    assert "1 files read, 1 papers" in result.stdout
+
+
+def test_missing_and_empty_content(tmp_path):
+    missing = run_cli("--content", str(tmp_path / "nope"), "--out", str(tmp_path / "out"))
+    assert missing.returncode == 2 and "content folder not found" in missing.stderr
+    content = make_content(tmp_path)
+    empty = run_cli("--content", str(content), "--out", str(tmp_path / "out"))
+    assert empty.returncode == 2 and "corpus folder holds no files" in empty.stderr
+
+
+def test_bad_site_yaml_names_key_and_line(tmp_path):
+    content = make_content(tmp_path, corpus={"a.txt": f"Mar 11\nAlpha\n{ABSTRACT}\n"},
+                           site_yaml="title: ok\ndefault_year: soon\ntrending:\n  half_lfe_days: 2\n")
+    result = run_cli("--content", str(content), "--out", str(tmp_path / "out"))
+    assert result.returncode == 2
+    assert "site.yaml:2: 'default_year' must be a int" in result.stderr
+    assert ("site.yaml:4: Unrecognised configuration name 'trending.half_lfe_days' "
+            "(did you mean 'half_life_days'?)") in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_last_title_without_abstract_warns(tmp_path):
+    content = make_content(tmp_path, corpus={"a.txt": f"Mar 11\nAlpha Paper\n{ABSTRACT}\nDangling\n"})
+    result = run_cli("--content", str(content), "--out", str(tmp_path / "out"))
+    assert result.returncode == 0
+    assert "a.txt:4: title has no abstract" in result.stderr
