@@ -4,8 +4,8 @@ Scoring, per topic:
 
 * every distinct phrase found in the title adds ``TITLE_WEIGHT``;
 * every distinct phrase found in the abstract adds ``ABSTRACT_WEIGHT``, and
-  repeated mentions add a little more, capped at ``ABSTRACT_CAP`` so a long
-  abstract cannot outvote a title;
+  repeated mentions add a little more, capped at ``ABSTRACT_CAP``, below
+  ``TITLE_WEIGHT``, so no abstract outvotes a phrase in the title;
 * one of the paper's arXiv categories in ``topic.categories`` adds
   ``CATEGORY_WEIGHT`` (a topic category without a dot, such as
   ``astro-ph``, claims every category of that archive);
@@ -27,7 +27,7 @@ from paperwire.records import Topic
 
 OTHER = "other"
 
-TITLE_WEIGHT = 3
+TITLE_WEIGHT = 4
 ABSTRACT_WEIGHT = 1
 # Extra mentions of already-counted phrases: one more point per this many.
 ABSTRACT_REPEATS_PER_POINT = 3

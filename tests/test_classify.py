@@ -1,0 +1,277 @@
+"""Tests for paperwire.classify: phrase matching, scoring, ordering, corpus fit."""
+
+from __future__ import annotations
+
+import collections
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from paperwire.classify import (
+    ABSTRACT_CAP,
+    OTHER,
+    TITLE_WEIGHT,
+    classify,
+    compile_topics,
+    score_topics,
+)
+from paperwire.records import Topic
+
+ROOT = Path(__file__).resolve().parent.parent
+TOPICS_YAML = ROOT / "content" / "topics.yaml"
+CORPUS = ROOT / "content" / "corpus"
+
+TOPICS = (
+    Topic(
+        "moe",
+        "Mixture of experts",
+        "Sparse experts.",
+        phrases=("MoE", "mixture of experts", "router"),
+    ),
+    Topic(
+        "llm",
+        "Language models",
+        "LLMs.",
+        phrases=("LLM", "language model"),
+        categories=("cs.CL",),
+    ),
+    Topic("3d", "3D", "3D vision.", phrases=("3D", "point cloud", "C++ renderer")),
+    Topic("process", "Processes", "Gaussian processes.", phrases=("Gaussian process",)),
+    Topic(
+        "retrieval",
+        "Retrieval",
+        "Search.",
+        phrases=("retrieval", "retriever", "ranking", "reranker"),
+        exclude=("weather retrieval",),
+        categories=("cs.IR",),
+    ),
+    Topic("astro", "Astronomy", "Stars.", phrases=("galaxy",), categories=("astro-ph",)),
+)
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        ("A sparse MoE layer", ("moe",)),
+        ("MoE.", ("moe",)),
+        ("Time-MoE: forecasting", ("moe",)),
+        ("Moeller and the theory of flows", (OTHER,)),
+        ("Homoeostasis in nets", (OTHER,)),
+        ("Scaling MLLM training", (OTHER,)),  # "LLM" must not match inside "MLLM"
+        ("OpenECAD: editable 3D-CAD design", ("3d",)),
+        ("A 3Dimensional view", (OTHER,)),
+        ("A fast C++ renderer", ("3d",)),
+        ("A fast C++ renderers", ("3d",)),
+        ("Petrieval of nothing", (OTHER,)),
+    ],
+)
+def test_phrases_match_whole_words_only(title, expected):
+    assert classify(title, "", TOPICS) == expected
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        ("Sparse MoEs at scale", ("moe",)),
+        ("What LLMs know", ("llm",)),
+        ("Deep Gaussian processes", ("process",)),
+        ("Point clouds in the wild", ("3d",)),
+        ("Mixture-of-Experts for everyone", ("moe",)),
+        ("MIXTURE  OF\tEXPERTS", ("moe",)),
+        ("Large language-models", ("llm",)),
+        ("LLMss are not a word", (OTHER,)),
+    ],
+)
+def test_plurals_hyphens_and_case(title, expected):
+    assert classify(title, "", TOPICS) == expected
+
+
+@pytest.mark.parametrize(
+    ("title", "abstract", "best"),
+    [
+        # The title topic comes later in the file, so only weight can win.
+        ("Dense retrieval", "A MoE whose router builds a mixture of experts.", "retrieval"),
+        ("Sparse MoE", "A retriever for retrieval and ranking with a reranker.", "moe"),
+        ("A study", "A MoE whose router builds a mixture of experts.", "moe"),
+    ],
+)
+def test_title_weighs_more_than_abstract(title, abstract, best):
+    assert classify(title, abstract, TOPICS)[0] == best
+
+
+def test_abstract_points_are_capped():
+    abstract = "A MoE whose router builds a mixture of experts. " * 5
+    scores = dict(score_topics("Dense retrieval", abstract, TOPICS))
+    assert scores == {"retrieval": TITLE_WEIGHT, "moe": ABSTRACT_CAP}
+    assert ABSTRACT_CAP < TITLE_WEIGHT
+
+
+def test_abstract_needs_more_than_one_passing_mention():
+    assert classify("A new method", "We compare with an LLM.", TOPICS) == (OTHER,)
+    assert classify("A new method", "An LLM is a language model.", TOPICS) == ("llm",)
+
+
+def test_repeated_abstract_mentions_add_weight():
+    once = dict(score_topics("x", "The LLM.", TOPICS))
+    often = dict(score_topics("x", "The LLM. " * 4, TOPICS))
+    assert once["llm"] == 1
+    assert often["llm"] == 2
+
+
+@pytest.mark.parametrize(
+    ("title", "abstract", "expected"),
+    [
+        ("Dense retrieval", "", ("retrieval",)),
+        ("Dense retrieval", "Satellite weather retrieval of clouds.", (OTHER,)),
+        ("Weather retrieval with MoE", "", ("moe",)),
+    ],
+)
+def test_exclude_phrase_removes_topic(title, abstract, expected):
+    assert classify(title, abstract, TOPICS) == expected
+
+
+@pytest.mark.parametrize(
+    ("categories", "expected"),
+    [
+        ((), (OTHER,)),
+        (("cs.CL",), ("llm",)),
+        (("CS.cl",), ("llm",)),
+        (("cs.CV",), (OTHER,)),
+        (("astro-ph.GA",), ("astro",)),
+        (("astro-phx",), (OTHER,)),
+    ],
+)
+def test_categories_add_weight(categories, expected):
+    assert classify("A study", "Nothing to see.", TOPICS, categories=categories) == expected
+
+
+def test_category_breaks_a_phrase_tie():
+    title = "MoE meets retrieval"
+    assert classify(title, "", TOPICS)[0] == "moe"
+    assert classify(title, "", TOPICS, categories=["cs.IR"])[0] == "retrieval"
+
+
+def test_at_most_max_topics_best_first():
+    title = "MoE LLM retrieval of 3D Gaussian processes"
+    assert classify(title, "", TOPICS) == ("moe", "llm", "3d")
+    assert classify(title, "", TOPICS, max_topics=1) == ("moe",)
+    assert len(classify(title, "", TOPICS, max_topics=5)) == 5
+    with pytest.raises(ValueError):
+        classify(title, "", TOPICS, max_topics=0)
+
+
+def test_secondary_topics_must_come_close_to_the_best():
+    title = "MoE with a router: a mixture of experts"
+    abstract = "A router picks a mixture of experts; we evaluate retrieval and ranking."
+    assert classify(title, abstract, TOPICS) == ("moe",)
+
+
+@pytest.mark.parametrize(
+    ("title", "abstract"),
+    [("", ""), ("On the weather", "We measure rain."), ("Moeller", "Homoeostasis.")],
+)
+def test_other_when_nothing_matches(title, abstract):
+    assert classify(title, abstract, TOPICS) == (OTHER,)
+    assert classify(title, abstract, ()) == (OTHER,)
+
+
+def test_ties_break_by_file_order_then_slug():
+    a = Topic("b-first", "B", "", phrases=("graph",))
+    b = Topic("a-second", "A", "", phrases=("graph",))
+    assert classify("A graph", "", (a, b)) == ("b-first", "a-second")
+    assert classify("A graph", "", (b, a)) == ("a-second", "b-first")
+
+
+def test_same_input_same_output():
+    title, abstract = "MoE LLM retrieval", "A retriever and a router for a language model."
+    results = {classify(title, abstract, TOPICS) for _ in range(5)}
+    results.add(classify(title, abstract, list(TOPICS)))
+    results.add(classify(title, abstract, compile_topics(TOPICS)))
+    assert len(results) == 1
+
+
+def test_compile_is_reused_and_accepts_unhashable_topics():
+    assert compile_topics(TOPICS) is compile_topics(list(TOPICS))
+    loose = Topic("moe", "MoE", "", phrases=["MoE"])  # type: ignore[arg-type]
+    assert classify("MoE", "", [loose]) == ("moe",)
+
+
+def test_reserved_other_slug_is_rejected():
+    with pytest.raises(ValueError, match="reserved"):
+        classify("x", "", (Topic(OTHER, "Other", ""),))
+
+
+# -- the shipped topics.yaml against the sample corpus ------------------------
+
+BOILERPLATE = {
+    "new",
+    "get trending papers in your email inbox!",
+    "get trending papers in your email inbox once a day!",
+    "subscribe",
+    "byak and the research community",
+}
+DATE_LINE = re.compile(r"[A-Z][a-z]{2} \d{1,2}")
+
+
+def load_topics(path: Path) -> tuple[Topic, ...]:
+    """Build Topic records from a topics.yaml file."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return tuple(
+        Topic(
+            slug=entry["slug"],
+            name=entry["name"],
+            description=entry["description"],
+            phrases=tuple(entry.get("phrases") or ()),
+            exclude=tuple(entry.get("exclude") or ()),
+            categories=tuple(entry.get("categories") or ()),
+        )
+        for entry in data["topics"]
+    )
+
+
+def read_sample_papers(corpus: Path) -> list[tuple[str, str]]:
+    """Return (title, abstract) for each distinct paper of the sample corpus."""
+    papers: dict[str, tuple[str, str]] = {}
+    for path in sorted(corpus.glob("*.txt")):
+        title = None
+        for line in path.read_text(encoding="utf-8").splitlines():
+            line = line.strip()
+            # One page glues the first title to the "Subscribe" button.
+            if line.startswith("Subscribe") and line != "Subscribe":
+                line = line.removeprefix("Subscribe")
+            if not line or line.casefold() in BOILERPLATE or DATE_LINE.fullmatch(line):
+                continue
+            if len(line) < 160:
+                title = line
+            elif len(line) > 600 and title is not None:
+                papers.setdefault(title.casefold(), (title, line))
+                title = None
+    return list(papers.values())
+
+
+@pytest.fixture(scope="module")
+def shipped_topics() -> tuple[Topic, ...]:
+    return load_topics(TOPICS_YAML)
+
+
+def test_shipped_topics_are_well_formed(shipped_topics):
+    slugs = [t.slug for t in shipped_topics]
+    assert 12 <= len(slugs) <= 20
+    assert len(set(slugs)) == len(slugs)
+    assert OTHER not in slugs
+    assert all(re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", s) for s in slugs)
+    assert all(t.name and t.description and t.phrases for t in shipped_topics)
+
+
+def test_sample_corpus_is_mostly_classified(shipped_topics):
+    papers = read_sample_papers(CORPUS)
+    assert len(papers) >= 300
+    results = [classify(title, abstract, shipped_topics) for title, abstract in papers]
+    others = sum(1 for r in results if r == (OTHER,))
+    assert others <= 0.05 * len(papers)
+    assert all(1 <= len(r) <= 3 for r in results)
+    # No topic may swallow the corpus: each holds under half of the papers.
+    counts = collections.Counter(slug for r in results for slug in r)
+    assert max(counts.values()) < len(papers) / 2
