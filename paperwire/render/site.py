@@ -13,6 +13,7 @@ from ..records import Paper, Topic
 from ..pages import MarkdownPage
 from ..config import SiteConfig
 from .api import dumps
+from ..classify import OTHER
 from .views import PaperView, paper_view, topic_link, topics_by_slug
 
 Output = tuple[str, bytes]
@@ -84,6 +85,9 @@ class SiteRenderer:
         self.env = env
         self.config = data.config
         self.topic_map = topics_by_slug(data.topics)
+        # Every configured topic gets a page; "other" only when it has papers.
+        used = {slug for p in data.papers for slug in p.topics}
+        self.page_topics = tuple(t for slug, t in self.topic_map.items() if slug != OTHER or slug in used)
         self.views = {p.slug: paper_view(p, i, self.topic_map) for i, p in enumerate(data.papers, 1)}
         self.site = SiteView(
             title=self.config.title, description=self.config.description,
@@ -125,9 +129,8 @@ class SiteRenderer:
             for slug in paper.topics:
                 members[slug].append(self.views[paper.slug])
         entries = []
-        for slug, topic in self.topic_map.items():
-            if not members[slug] and slug == "other":
-                continue
+        for topic in self.page_topics:
+            slug = topic.slug
             link = topic_link(topic)
             entries.append({"url": link.url, "name": topic.name, "description": topic.description,
                             "count": len(members[slug])})
@@ -191,7 +194,7 @@ class SiteRenderer:
         base = self.config.base_url
         entries = [{"loc": base, "lastmod": None}, {"loc": base + "topics/", "lastmod": None},
                    {"loc": base + "days/", "lastmod": None}]
-        entries += [{"loc": base + topic_link(t).url, "lastmod": None} for t in self.topic_map.values()]
+        entries += [{"loc": base + topic_link(t).url, "lastmod": None} for t in self.page_topics]
         entries += [{"loc": base + p.url, "lastmod": None} for p in self.data.pages]
         entries += [{"loc": base + p.url, "lastmod": p.last_seen.isoformat() if p.last_seen else None}
                     for p in sorted(self.data.papers, key=lambda p: p.slug)]
