@@ -65,6 +65,14 @@ class LimitsConfig:
 
 
 @dataclass(frozen=True)
+class SnapshotConfig:
+    categories: tuple[str, ...] = option((), "Keep only snapshot papers in these arXiv categories "
+                                             "(a bare archive such as 'cs' keeps all of it); empty keeps all.")
+    date_from: str | None = option(None, "Keep only snapshot papers updated on or after this ISO date.")
+    date_to: str | None = option(None, "Keep only snapshot papers updated on or before this ISO date.")
+
+
+@dataclass(frozen=True)
 class SiteConfig:
     title: str = option("paperwire", "Site name, shown in every page's header and feeds.")
     description: str = option("Trending research papers, ranked daily.", "One-line description of the site.")
@@ -77,6 +85,7 @@ class SiteConfig:
     smtp: SmtpConfig = option(SmtpConfig(), "Digest delivery settings; user and password come from "
                                             "PAPERWIRE_SMTP_USER and PAPERWIRE_SMTP_PASSWORD.")
     limits: LimitsConfig = option(LimitsConfig(), "Input size limits.")
+    snapshot: SnapshotConfig = option(SnapshotConfig(), "Filters applied while streaming the arXiv metadata snapshot.")
 
 
 @dataclass(frozen=True)
@@ -213,6 +222,10 @@ def _check_site(config: SiteConfig, loader: _Loader, root: yaml.Node) -> None:
                         ("digest.size", config.digest.size)]:
         if value < 1:
             loader.error(_find(root, *name.split(".")), f"'{name}' must be at least 1")
+    for name in ("date_from", "date_to"):
+        value = getattr(config.snapshot, name)
+        if value is not None and not re.match(r"^\d{4}-\d{2}-\d{2}$", value):
+            loader.error(_find(root, "snapshot", name), f"'snapshot.{name}' must be an ISO date such as 2024-01-31")
     if config.trending.half_life_days <= 0:
         loader.error(_find(root, "trending", "half_life_days"), "'trending.half_life_days' must be positive")
 
