@@ -41,28 +41,20 @@ _LATEX_SPAN = re.compile(
 _SCRIPT = re.compile(r"([_^])(\{[^{}]*\}|\\[A-Za-z]+|[A-Za-z0-9+\-=()])")
 # Done before pylatexenc, which would swallow the space after ``\eg``.
 _ABBREVIATION = re.compile(r"\\(" + "|".join(_EXTRA_MACROS) + r")(?![A-Za-z])\.?")
-_SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
+_SPACES = re.compile(r"[ \t\r\n\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 
 _SUPERSCRIPTS = dict(zip("0123456789+-=()in", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁱⁿ"))
 _SUBSCRIPTS = dict(zip("0123456789+-=()aeoxijklmnpst", "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₐₑₒₓᵢⱼₖₗₘₙₚₛₜ"))
 
 
-def _is_xml_char(ch: str) -> bool:
-    """Return whether ``ch`` may appear in an XML 1.0 document."""
-    code = ord(ch)
-    return (
-        code in (0x9, 0xA, 0xD)
-        or 0x20 <= code <= 0xD7FF
-        or 0xE000 <= code <= 0xFFFD
-        or 0x10000 <= code <= 0x10FFFF
-    )
+# Everything XML 1.0 forbids: C0 controls but tab and newlines, lone
+# surrogates, U+FFFE and U+FFFF.
+_NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 def drop_invalid_xml_chars(text: str) -> str:
     """Remove characters that XML 1.0 forbids (controls, lone surrogates)."""
-    if text.isprintable() or all(_is_xml_char(c) for c in text):
-        return text
-    return "".join(c for c in text if _is_xml_char(c))
+    return _NOT_XML.sub("", text)
 
 
 @functools.lru_cache(maxsize=1)
@@ -115,7 +107,6 @@ def clean_text(raw: str) -> str:
     if _LATEX_HINT.search(text):
         text = _latex_to_text(text)
     text = drop_invalid_xml_chars(text)
-    text = "".join(" " if c in "\r\n\t" else c for c in text)
     return _SPACES.sub(" ", text).strip()
 
 
