@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import sys
 from pathlib import Path
 from typing import Sequence
 
 from .errors import ContentError, ContentErrors
 
-COMMANDS = ("build",)
+COMMANDS = ("build", "digest", "send")
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -29,7 +30,27 @@ def make_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     build = commands.add_parser("build", help="build content/ into site/ (the default command)")
     _common(build)
+    digest = commands.add_parser("digest", help="write one day's digest (.html, .txt, .eml) into OUT/digest/")
+    _common(digest)
+    digest.add_argument("--date", type=_iso_date, metavar="YYYY-MM-DD",
+                        help="the day (default: the newest in the corpus)")
+    send = commands.add_parser("send", help="email one day's digest to content/subscribers.yaml, each message once")
+    _common(send)
+    send.add_argument("--date", type=_iso_date, metavar="YYYY-MM-DD",
+                        help="the day (default: the newest in the corpus)")
+    send.add_argument("--dry-run", action="store_true", help="write the messages as .eml files instead of sending them")
+    send.add_argument("--dry-run-dir", type=Path, metavar="DIR",
+                      help="folder for --dry-run messages (default: OUT/digest/outbox-dry-run)")
+    send.add_argument("--outbox", type=Path, metavar="FILE",
+                      help="record of delivered messages (default: CONTENT/.outbox/sent.jsonl)")
     return parser
+
+
+def _iso_date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2025-03-14") from None
 
 
 def _err(message: str) -> None:
@@ -56,6 +77,65 @@ def run_build(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_digest(args: argparse.Namespace) -> int:
+    from .pipeline import gather
+    from .render.digest import choose_day, digest_outputs, render_digest
+    from .render.environment import make_environment
+    from .writer import write_text_file
+
+    if not args.content.is_dir():
+        _err(f"{args.content}: content folder not found")
+        return 2
+    data = gather(args.content, args.keep_going)
+    try:
+        day = choose_day(data.papers, args.date)
+    except ValueError as exc:
+        _err(str(exc))
+        return 2
+    digest = render_digest(data, make_environment(args.content), day)
+    # A side output beside the site: the next build replaces OUT/ and drops it.
+    for path, body in digest_outputs(digest, data.config, (day.isoformat(),)):
+        write_text_file(args.out / path, body)
+    if not args.quiet:
+        print(f"{args.out / 'digest' / day.isoformat()}.html, .txt, .eml: {digest.view.count} papers")
+    return 0
+
+
+def run_send(args: argparse.Namespace) -> int:
+    from .pipeline import gather
+    from .render.digest import choose_day
+    from .render.environment import make_environment
+    from .render.views import topics_by_slug
+    from .send import credentials_from_env, deliver, plan_messages, ssl_context_from_env, write_dry_run
+    from .subscribers import load_subscribers
+
+    if not args.content.is_dir():
+        _err(f"{args.content}: content folder not found")
+        return 2
+    data = gather(args.content, args.keep_going)
+    subscribers = load_subscribers(args.content, frozenset(topics_by_slug(data.topics)))
+    try:
+        day = choose_day(data.papers, args.date)
+    except ValueError as exc:
+        _err(str(exc))
+        return 2
+    plan = plan_messages(data, make_environment(args.content), day, subscribers)
+    if args.dry_run:
+        folder = args.dry_run_dir or args.out / "digest" / "outbox-dry-run"
+        write_dry_run(plan.messages, folder)
+        if not args.quiet:
+            print(f"dry run: wrote {len(plan.messages)} messages to {folder}, skipped {len(plan.skipped)}")
+        return 0
+    log = (lambda line: print(line, file=sys.stderr)) if args.verbose else None
+    report = deliver(plan.messages, data.config.smtp, args.outbox or args.content / ".outbox" / "sent.jsonl",
+                     credentials=credentials_from_env(), ssl_context=ssl_context_from_env(), log=log)
+    for recipient, reason in report.failed:
+        print(f"failed: {recipient}: {reason}", file=sys.stderr)
+    if not args.quiet or report.failed:
+        print(report.summary(len(plan.skipped)))
+    return 1 if report.failed else 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; content errors become one line per problem and exit 2."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -63,7 +143,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         argv.insert(0, "build")
     args = make_parser().parse_args(argv)
     try:
-        return {"build": run_build}[args.command](args)
+        return {"build": run_build, "digest": run_digest, "send": run_send}[args.command](args)
     except ContentErrors as exc:
         for error in exc.errors:
             print(error, file=sys.stderr)

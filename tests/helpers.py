@@ -66,3 +66,30 @@ class StaticServer:
     def __exit__(self, *exc) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+def make_paper(slug: str, title: str | None = None, abstract: str = "A paper. It does things. It works well.",
+               days: tuple = (), topics: tuple[str, ...] = ("other",), score: float = 1.0):
+    """Return a classified, scored Paper seen once on each of ``days`` (for digest tests)."""
+    from paperwire.records import Paper, Sighting
+
+    title = title or slug.replace("-", " ").title()
+    sightings = tuple(Sighting(source="corpus/x.txt", line=i + 1, date=day, rank=1, raw_title=title,
+                               raw_abstract=abstract) for i, day in enumerate(days or (None,)))
+    return Paper(slug=slug, title=title, abstract=abstract, raw_title=title, raw_abstract=abstract,
+                 sightings=sightings, topics=topics, score=score)
+
+
+def make_site_data(papers: tuple, **config_overrides):
+    """Return SiteData for ``papers`` (ranked best first) with two topics and a test config."""
+    from paperwire.config import config_from
+    from paperwire.records import Topic
+    from paperwire.render.site import SiteData
+
+    overrides = {"base_url": "https://papers.example/",
+                 "digest": {"unsubscribe_url": "https://papers.example/unsubscribe"},
+                 "smtp": {"sender": "paperwire <digest@papers.example>"}}
+    overrides.update(config_overrides)
+    topics = (Topic("retrieval", "Retrieval and search", "Search.", phrases=("retrieval",)),
+              Topic("moe", "Mixture of experts", "MoE.", phrases=("experts",)))
+    return SiteData(config=config_from(**overrides), topics=topics, papers=tuple(papers), related={}, pages=())
