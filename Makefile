@@ -17,11 +17,19 @@ $(VENV)/.installed-test: pyproject.toml | $(VENV)/bin/activate
 	$(PIP) install -q -e '.[test]'
 	touch $@ $(VENV)/.installed
 
+$(VENV)/.installed-bench: pyproject.toml | $(VENV)/bin/activate
+	$(PIP) install -q -e '.[bench]'
+	touch $@
+
 site: $(VENV)/.installed
 	$(PY) build.py build --content content --out site
 
 test: $(VENV)/.installed-test
 	$(PY) -m pytest -q
+
+# Builds synthetic corpora of 1,000, 10,000 and 100,000 papers, alternating with Hugo.
+bench: $(VENV)/.installed-bench
+	$(PY) bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf site

@@ -12,6 +12,10 @@ class ContentError(Exception):
         self.line = line
         self.message = message
 
+    def __reduce__(self):
+        # Errors raised in worker processes are pickled back to the parent.
+        return (self.__class__, (self.path, self.line, self.message))
+
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}" if self.line else str(self.path)
         return f"{where}: {self.message}"
@@ -23,3 +27,6 @@ class ContentErrors(Exception):
     def __init__(self, errors: list[ContentError]):
         super().__init__("\n".join(str(e) for e in errors))
         self.errors = errors
+
+    def __reduce__(self):
+        return (self.__class__, (self.errors,))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import cached_property
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,7 @@ class Paper:
     topics: tuple[str, ...] = ()  # topic slugs, best first
     score: float = 0.0
 
-    @property
+    @cached_property  # frozen, so the answer never changes; asked for often
     def dates(self) -> tuple[dt.date, ...]:
         """Return the distinct dates this paper was seen on, oldest first."""
         return tuple(sorted({s.date for s in self.sightings if s.date is not None}))

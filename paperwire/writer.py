@@ -64,28 +64,68 @@ def write_text_file(path: Path, data: bytes) -> None:
         raise
 
 
+def write_outputs(root: Path, outputs: Iterable[tuple[str, bytes]]) -> list[PurePosixPath]:
+    """Write ``outputs`` below ``root`` (a staging folder); return their paths.
+
+    Files are opened in "x" mode: a path written twice, even by two worker
+    processes, fails loudly instead of overwriting.
+    """
+    written = []
+    made: set[Path] = set()
+    for path, data in outputs:
+        relative = safe_relative_path(path)
+        target = root.joinpath(*relative.parts)
+        if target.parent not in made:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            made.add(target.parent)
+        try:
+            with open(target, "xb") as handle:
+                handle.write(data)
+        except FileExistsError:
+            raise OutputCollision(path, None, "two outputs would be written to this path") from None
+        written.append(relative)
+    return written
+
+
+class Staging:
+    """A fresh folder beside the output that becomes the output on commit."""
+
+    def __init__(self, out_dir: Path):
+        self.out_dir = out_dir.resolve()
+        clean_leftovers(self.out_dir)
+        self.out_dir.parent.mkdir(parents=True, exist_ok=True)
+        self.root = Path(tempfile.mkdtemp(dir=self.out_dir.parent, prefix=f"{_TEMP_PREFIX}{self.out_dir.name}.new-"))
+        self.paths: set[PurePosixPath] = set()
+
+    def register(self, paths: Iterable[PurePosixPath]) -> None:
+        """Record paths written (here or by workers); a repeated path is an error."""
+        for path in paths:
+            if path in self.paths:
+                raise OutputCollision(str(path), None, "two outputs would be written to this path")
+            self.paths.add(path)
+
+    def write(self, outputs: Iterable[tuple[str, bytes]]) -> None:
+        """Write outputs into the staging folder."""
+        self.register(write_outputs(self.root, outputs))
+
+    def commit(self) -> int:
+        """Swap the staging folder in as the output; return the number of files."""
+        _swap_in(self.root, self.out_dir)
+        return len(self.paths)
+
+    def abort(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
 def publish(outputs: Iterable[tuple[str, bytes]], out_dir: Path) -> int:
     """Write ``outputs`` as the new ``out_dir``; return the number of files."""
-    out_dir = out_dir.resolve()
-    clean_leftovers(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=out_dir.parent, prefix=f"{_TEMP_PREFIX}{out_dir.name}.new-"))
-    written: set[PurePosixPath] = set()
+    staging = Staging(out_dir)
     try:
-        for path, data in outputs:
-            relative = safe_relative_path(path)
-            if relative in written:
-                raise OutputCollision(path, None, "two outputs would be written to this path")
-            written.add(relative)
-            target = staging.joinpath(*relative.parts)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            with open(target, "xb") as handle:  # "x": a file/folder clash fails loudly
-                handle.write(data)
-        _swap_in(staging, out_dir)
+        staging.write(outputs)
+        return staging.commit()
     except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
+        staging.abort()
         raise
-    return len(written)
 
 
 def _swap_in(staging: Path, out_dir: Path) -> None:

@@ -17,6 +17,7 @@ from ..classify import OTHER
 from .views import PaperView, paper_view, topic_link, topics_by_slug
 
 Output = tuple[str, bytes]
+ROOT_MARK = "<paperwire-root>"
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,12 @@ class FeedLink:
 
 
 @dataclass(frozen=True)
+class ListItem:
+    number: int  # place in this list
+    html: Markup  # the pre-rendered entry
+
+
+@dataclass(frozen=True)
 class Pagination:
     number: int
     pages: int
@@ -88,12 +95,35 @@ class SiteRenderer:
         # Every configured topic gets a page; "other" only when it has papers.
         used = {slug for p in data.papers for slug in p.topics}
         self.page_topics = tuple(t for slug, t in self.topic_map.items() if slug != OTHER or slug in used)
-        self.views = {p.slug: paper_view(p, i, self.topic_map) for i, p in enumerate(data.papers, 1)}
+        self.papers = {p.slug: p for p in data.papers}
+        self.positions = {p.slug: i for i, p in enumerate(data.papers, 1)}
+        self._views: dict[str, PaperView] = {}
+        self._items: dict[str, str] = {}
         self.site = SiteView(
             title=self.config.title, description=self.config.description,
             base_url=self.config.base_url, language=self.config.language,
             pages=tuple(NavLink(p.title, p.url) for p in data.pages if p.in_nav),
         )
+
+    def view(self, slug: str) -> PaperView:
+        """Return the view of one paper, built on first use."""
+        view = self._views.get(slug)
+        if view is None:
+            view = self._views[slug] = paper_view(self.papers[slug], self.positions[slug], self.topic_map)
+        return view
+
+    def item(self, slug: str, root: str) -> Markup:
+        """Return a paper's list entry for a page at ``root``.
+
+        An entry is rendered once and reused on the home, topic and day pages;
+        its links carry a placeholder for the page's root. The placeholder
+        starts with "<", which escaped text can never contain.
+        """
+        html = self._items.get(slug)
+        if html is None:
+            template = self.env.get_template("_paper_item.html")
+            html = self._items[slug] = template.render(paper=self.view(slug), root=Markup(ROOT_MARK))
+        return Markup(html.replace(ROOT_MARK, root))
 
     def render(self, template: str, path: str, **context: Any) -> Output:
         """Render ``template`` as the page at ``path``."""
@@ -106,28 +136,31 @@ class SiteRenderer:
             site=self.site, root=root, canonical=self.config.base_url + page_url(path), **context)
         return path, html.encode("utf-8")
 
-    def paginated(self, template: str, base: str, papers: Sequence[PaperView], **context: Any) -> Iterator[Output]:
-        """Yield ``base``index.html and ``base``page/N/index.html for ``papers``."""
+    def paginated(self, template: str, base: str, papers: Sequence[str], **context: Any) -> Iterator[Output]:
+        """Yield ``base``index.html and ``base``page/N/index.html listing ``papers`` (slugs)."""
         per_page = self.config.trending.per_page
         count = max(1, -(-len(papers) // per_page))
         for number in range(1, count + 1):
             path = f"{base}index.html" if number == 1 else f"{base}page/{number}/index.html"
             prev_url = None if number == 1 else (base if number == 2 else f"{base}page/{number - 1}/")
             next_url = f"{base}page/{number + 1}/" if number < count else None
-            chunk = papers[(number - 1) * per_page: number * per_page]
-            yield self.render(template, path, papers=chunk, total=len(papers),
+            first = (number - 1) * per_page
+            root = root_for(path)
+            items = [ListItem(first + i, self.item(slug, root))
+                     for i, slug in enumerate(papers[first: first + per_page], 1)]
+            yield self.render(template, path, items=items, total=len(papers),
                               pagination=Pagination(number, count, prev_url, next_url), **context)
 
     def home(self) -> Iterator[Output]:
         newest = max((p.last_seen for p in self.data.papers if p.last_seen), default=None)
-        yield from self.paginated("index.html", "", list(self.views.values()), section="home",
+        yield from self.paginated("index.html", "", list(self.papers), section="home",
                                   newest=newest.isoformat() if newest else None)
 
     def topic_pages(self) -> Iterator[Output]:
-        members: dict[str, list[PaperView]] = {slug: [] for slug in self.topic_map}
+        members: dict[str, list[str]] = {slug: [] for slug in self.topic_map}
         for paper in self.data.papers:
             for slug in paper.topics:
-                members[slug].append(self.views[paper.slug])
+                members[slug].append(paper.slug)
         entries = []
         for topic in self.page_topics:
             slug = topic.slug
@@ -142,10 +175,10 @@ class SiteRenderer:
         yield self.render("topics.html", "topics/index.html", topics=entries,
                           page_title="Topics", section="topics")
 
-    def paper_pages(self) -> Iterator[Output]:
-        for paper in self.data.papers:
-            view = self.views[paper.slug]
-            related = [self.views[slug] for slug in self.data.related.get(paper.slug, ())]
+    def paper_pages(self, slugs: Sequence[str]) -> Iterator[Output]:
+        for slug in slugs:
+            paper, view = self.papers[slug], self.view(slug)
+            related = [self.view(other) for other in self.data.related.get(slug, ())]
             yield self.render("paper.html", f"{paper.url}index.html", paper=view, related=related,
                               page_title=paper.title, description=view.excerpt,
                               json_ld=Markup(dumps(self.json_ld(paper, view))))
@@ -166,15 +199,17 @@ class SiteRenderer:
         return data
 
     def day_pages(self) -> Iterator[Output]:
-        by_day: dict[dt.date, list[PaperView]] = {}
+        by_day: dict[dt.date, list[str]] = {}
         for paper in self.data.papers:  # ranked order, so each day is by score
             for day in paper.dates:
-                by_day.setdefault(day, []).append(self.views[paper.slug])
+                by_day.setdefault(day, []).append(paper.slug)
         days = sorted(by_day)
         for i, day in enumerate(days):
             prev_day = days[i - 1].isoformat() if i > 0 else None
             next_day = days[i + 1].isoformat() if i + 1 < len(days) else None
-            yield self.render("day.html", f"days/{day.isoformat()}/index.html", papers=by_day[day],
+            path = f"days/{day.isoformat()}/index.html"
+            items = [ListItem(i, self.item(slug, root_for(path))) for i, slug in enumerate(by_day[day], 1)]
+            yield self.render("day.html", path, items=items,
                               day={"date": day.isoformat(), "label": day_label(day)},
                               prev_day=prev_day, next_day=next_day,
                               page_title=day.isoformat(), section="days")
@@ -203,12 +238,10 @@ class SiteRenderer:
         yield "robots.txt", f"User-agent: *\nAllow: /\nSitemap: {base}sitemap.xml\n".encode("utf-8")
 
 
-def render_site(data: SiteData, env: jinja2.Environment) -> Iterator[Output]:
-    """Yield every HTML page of the site, then the sitemap and robots.txt."""
-    renderer = SiteRenderer(data, env)
+def render_site(renderer: SiteRenderer) -> Iterator[Output]:
+    """Yield every HTML page but the paper pages, then the sitemap and robots.txt."""
     yield from renderer.home()
     yield from renderer.topic_pages()
-    yield from renderer.paper_pages()
     yield from renderer.day_pages()
     yield from renderer.markdown_pages()
     yield from renderer.not_found()

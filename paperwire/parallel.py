@@ -1,0 +1,70 @@
+"""Run one function over chunks of work in worker processes, results in order.
+
+Workers are forked, so they start with the parent's data (records, compiled
+templates) already in memory instead of receiving it pickled. Results come
+back in submission order, so output never depends on the number of workers.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from typing import Any, Callable, Iterator, Sequence, TypeVar
+
+Chunk = TypeVar("Chunk")
+Result = TypeVar("Result")
+
+# The read-only data each forked worker got from the parent; set once per
+# worker by _start_worker, never in the parent.
+_worker_context: Any = None
+
+
+def default_jobs() -> int:
+    """Return the number of workers to use: one per available core."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def chunked(items: Sequence[Chunk], size: int) -> list[Sequence[Chunk]]:
+    """Split ``items`` into consecutive chunks of at most ``size``."""
+    return [items[i: i + size] for i in range(0, len(items), size)]
+
+
+def _start_worker(context: Any) -> None:
+    global _worker_context
+    _worker_context = context
+
+
+def _run(func: Callable[[Any, Any], Any], chunk: Any) -> Any:
+    return func(_worker_context, chunk)
+
+
+def map_chunks(func: Callable[[Any, Chunk], Result], chunks: Sequence[Chunk], context: Any,
+               jobs: int) -> Iterator[Result]:
+    """Yield ``func(context, chunk)`` for each chunk, in order, using ``jobs`` processes.
+
+    ``func`` must be a module-level function. With one job, or one chunk, it
+    runs in this process: the same results, without the cost of forking.
+    """
+    if jobs <= 1 or len(chunks) <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        for chunk in chunks:
+            yield func(context, chunk)
+        return
+    pool = multiprocessing.get_context("fork").Pool(min(jobs, len(chunks)), _start_worker, (context,))
+    try:
+        yield from pool.imap(_Call(func), chunks)
+    finally:
+        pool.terminate()
+        pool.join()
+
+
+class _Call:
+    """A picklable ``_run(func, chunk)`` (a lambda would not pickle)."""
+
+    def __init__(self, func: Callable[[Any, Any], Any]):
+        self.func = func
+
+    def __call__(self, chunk: Any) -> Any:
+        return _run(self.func, chunk)
