@@ -41,7 +41,6 @@ _LATEX_SPAN = re.compile(
 _SCRIPT = re.compile(r"([_^])(\{[^{}]*\}|\\[A-Za-z]+|[A-Za-z0-9+\-=()])")
 # Done before pylatexenc, which would swallow the space after ``\eg``.
 _ABBREVIATION = re.compile(r"\\(" + "|".join(_EXTRA_MACROS) + r")(?![A-Za-z])\.?")
-_SPACES = re.compile(r"[ \t\r\n\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 
 _SUPERSCRIPTS = dict(zip("0123456789+-=()in", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁱⁿ"))
 _SUBSCRIPTS = dict(zip("0123456789+-=()aeoxijklmnpst", "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₐₑₒₓᵢⱼₖₗₘₙₚₛₜ"))
@@ -106,8 +105,10 @@ def clean_text(raw: str) -> str:
     text = unicodedata.normalize("NFC", raw)
     if _LATEX_HINT.search(text):
         text = _latex_to_text(text)
-    text = drop_invalid_xml_chars(text)
-    return _SPACES.sub(" ", text).strip()
+    if not text.isprintable():  # fast check: printable text has nothing XML forbids
+        text = drop_invalid_xml_chars(text)
+    # str.split() knows every Unicode space (no-break, thin, ideographic, …).
+    return " ".join(text.split())
 
 
 def title_key(title: str) -> str:
