@@ -1,4 +1,15 @@
-"""Merge sightings of the same paper into one Paper record."""
+"""Merge sightings of the same paper, from any sources, into one Paper record.
+
+Identity, in two passes (linear in the number of sightings):
+
+1. A sighting with an arXiv id belongs to that id's paper, whatever its title
+   says. Two different ids are two papers even when their titles are equal
+   (a v2 re-submission under a new id, or a common title such as "Survey").
+2. A sighting without an id joins the id paper that has its normalised title
+   in any spelling seen for that id; if several ids share the title, the
+   lowest id, so the result never depends on input order. With no such id,
+   it is grouped with other id-less sightings by normalised title alone.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +23,7 @@ _NO_DATE = dt.date.max
 
 
 def paper_key(sighting: Sighting) -> str:
-    """Return the identity of the paper a sighting shows."""
+    """Return the normalised title of the paper a sighting shows."""
     # Cleaning first makes "Fr\'echet" and "Fréchet" the same paper.
     return title_key(clean_text(sighting.raw_title))
 
@@ -21,30 +32,50 @@ def _sighting_order(s: Sighting) -> tuple:
     return (s.date or _NO_DATE, s.source, s.rank, s.line)
 
 
-def merge(sightings: tuple[Sighting, ...] | list[Sighting]) -> tuple[Paper, ...]:
-    """Group sightings by paper and return the papers sorted by slug."""
+def group_sightings(sightings: tuple[Sighting, ...] | list[Sighting]) -> dict[str, list[Sighting]]:
+    """Return the sightings grouped by paper (see the module docstring).
+
+    A group's key is ``arxiv:`` and its id, or else its normalised title: the
+    key slugs are claimed under, so a text-only corpus keeps its old slugs.
+    """
     groups: dict[str, list[Sighting]] = {}
+    without_id = [s for s in sightings if not s.arxiv_id]
+    ids_by_title: dict[str, set[str]] = {}
     for s in sightings:
-        groups.setdefault(paper_key(s), []).append(s)
+        if s.arxiv_id:
+            groups.setdefault("arxiv:" + s.arxiv_id, []).append(s)
+            if without_id:  # the titles of id sightings only serve to link id-less ones
+                ids_by_title.setdefault(paper_key(s), set()).add(s.arxiv_id)
+    for s in without_id:
+        key = paper_key(s)
+        ids = ids_by_title.get(key)
+        groups.setdefault("arxiv:" + min(ids) if ids else key, []).append(s)
     for group in groups.values():
         group.sort(key=_sighting_order)
+    return groups
 
+
+def merge(sightings: tuple[Sighting, ...] | list[Sighting]) -> tuple[Paper, ...]:
+    """Group sightings by paper and return the papers sorted by slug."""
+    groups = group_sightings(sightings)
     claims = []
     for key, group in groups.items():
         first_date = min((s.date for s in group if s.date), default=_NO_DATE)
         claims.append((key, clean_text(group[0].raw_title), (first_date, key)))
     slugs = assign_slugs(claims)
-
     papers = [_paper(slugs[key], group) for key, group in groups.items()]
     return tuple(sorted(papers, key=lambda p: p.slug))
 
 
 def _paper(slug: str, group: list[Sighting]) -> Paper:
+    """Combine one paper's sightings, which are in sighting order."""
     first = group[0]
     # The longest abstract seen is the most complete one (pages truncate).
     raw_abstract = max((s.raw_abstract for s in group), key=lambda a: (len(a), a))
     upvotes = [s.upvotes for s in group if s.upvotes is not None]
-    authors = next((s.authors for s in group if s.authors), ())
+    # The longest author list is the most complete (the daily-papers API hides
+    # some authors); among equals, the first in sighting order.
+    authors = max((s.authors for s in group), key=len)
     categories = tuple(dict.fromkeys(c for s in group for c in s.categories))
     return Paper(
         slug=slug,
@@ -54,7 +85,7 @@ def _paper(slug: str, group: list[Sighting]) -> Paper:
         raw_abstract=raw_abstract,
         sightings=tuple(group),
         arxiv_id=next((s.arxiv_id for s in group if s.arxiv_id), None),
-        authors=authors,
+        authors=tuple(clean_text(a) for a in authors),
         upvotes=max(upvotes) if upvotes else None,
         categories=categories,
         published=min((s.published for s in group if s.published), default=None),

@@ -9,23 +9,64 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import Callable
+from typing import Callable, NamedTuple
 
 from ..config import SiteConfig
 from ..errors import ContentError
 from ..records import Corpus, Sighting
+from .arxiv_atom import looks_like_arxiv_atom, read_arxiv_atom
+from .arxiv_listing import looks_like_arxiv_listing, read_arxiv_listing
+from .hf_json import looks_like_hf_json, read_hf_json
+from .snapshot import looks_like_snapshot, read_snapshot
 from .trending_text import looks_like_trending_text, read_trending_text
 
-Reader = Callable[[str, str, SiteConfig, list[str]], list[Sighting]]
+# Sniffers see only this much of a file's start, so a huge file is never
+# loaded just to learn what it is.
+HEAD_BYTES = 64 * 1024
+
+
+class Format(NamedTuple):
+    """A corpus format: how to recognise it and how to read it.
+
+    A streaming reader gets the file's path and reads it line by line; it is
+    exempt from ``limits.max_file_bytes``, which guards loading a whole file.
+    Every other reader gets the file's decoded text.
+    """
+
+    name: str
+    sniff: Callable[[str], bool]  # given the decoded head of the file
+    read: Callable[..., list[Sighting]]  # (source, text or path, config, warnings)
+    streams: bool = False
 
 
 def _read_trending(source: str, text: str, config: SiteConfig, warnings: list[str]) -> list[Sighting]:
     return read_trending_text(source, text, config.default_year, warnings)
 
 
-# Order matters: the first reader whose sniffer accepts a file reads it.
-READERS: tuple[tuple[str, Callable[[str], bool], Reader], ...] = (
-    ("trending-text", looks_like_trending_text, _read_trending),
+def _read_hf_json(source: str, text: str, config: SiteConfig, warnings: list[str]) -> list[Sighting]:
+    return read_hf_json(source, text, warnings)
+
+
+def _read_arxiv_atom(source: str, text: str, config: SiteConfig, warnings: list[str]) -> list[Sighting]:
+    return read_arxiv_atom(source, text, warnings)
+
+
+def _read_arxiv_listing(source: str, text: str, config: SiteConfig, warnings: list[str]) -> list[Sighting]:
+    return read_arxiv_listing(source, text, warnings)
+
+
+def _read_snapshot(source: str, path: Path, config: SiteConfig, warnings: list[str]) -> list[Sighting]:
+    return read_snapshot(source, path, config.snapshot, config.limits.max_entries_per_file, warnings)
+
+
+# Order matters: the first format whose sniffer accepts a file reads it, and
+# the trending text, which has no marker of its own, comes last.
+READERS: tuple[Format, ...] = (
+    Format("hf-daily-papers-json", looks_like_hf_json, _read_hf_json),
+    Format("arxiv-api-atom", looks_like_arxiv_atom, _read_arxiv_atom),
+    Format("arxiv-listing-rss", looks_like_arxiv_listing, _read_arxiv_listing),
+    Format("arxiv-snapshot-jsonl", looks_like_snapshot, _read_snapshot, streams=True),
+    Format("trending-text", looks_like_trending_text, _read_trending),
 )
 
 
@@ -36,31 +77,51 @@ def corpus_files(corpus_dir: Path) -> list[Path]:
     return sorted(visible, key=lambda p: p.relative_to(corpus_dir).as_posix())
 
 
-def decode(source: str, data: bytes) -> str:
-    """Return ``data`` as text, or raise a ContentError naming the bad line."""
+def decode(source: str, data: bytes, complete: bool = True) -> str:
+    """Return ``data`` as text, or raise a ContentError naming the bad line.
+
+    With ``complete`` false, ``data`` is a file's head, and a character cut
+    in two at its end is dropped rather than reported.
+    """
     if b"\x00" in data:
         # A binary file has no meaningful lines; name the file's start.
         raise ContentError(source, 1, "binary file (NUL byte), not a text corpus file")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
+        if not complete and exc.reason == "unexpected end of data":
+            return data[: exc.start].decode("utf-8-sig")
         line = data[: exc.start].count(b"\n") + 1
         raise ContentError(source, line, f"not valid UTF-8 (byte 0x{data[exc.start]:02x})") from None
 
 
+_JSON_HINT = " (JSON, but neither a Hugging Face daily-papers array nor arXiv snapshot lines)"
+_UNKNOWN_HINTS = {"[": _JSON_HINT, "{": _JSON_HINT,
+                  "<": " (XML, but neither an arXiv API Atom feed nor an arXiv listing feed)"}
+
+
+def sniff(source: str, head: str) -> Format:
+    """Return the format of a file from its head, or raise a ContentError."""
+    for fmt in READERS:
+        if fmt.sniff(head):
+            return fmt
+    hint = _UNKNOWN_HINTS.get(head.lstrip()[:1], "")
+    raise ContentError(source, 1, "not a format paperwire can read" + hint)
+
+
 def read_file(path: Path, source: str, config: SiteConfig, warnings: list[str]) -> list[Sighting]:
     """Return the sightings in one corpus file, or raise ContentError."""
-    size = path.stat().st_size
-    if size > config.limits.max_file_bytes:
-        raise ContentError(source, None, f"file is {size} bytes, over limits.max_file_bytes "
-                                         f"({config.limits.max_file_bytes})")
-    text = decode(source, path.read_bytes())
-    for _name, sniff, reader in READERS:
-        if sniff(text):
-            sightings = reader(source, text, config, warnings)
-            break
+    with path.open("rb") as stream:
+        head = stream.read(HEAD_BYTES)
+    fmt = sniff(source, decode(source, head, complete=len(head) < HEAD_BYTES))
+    if fmt.streams:
+        sightings = fmt.read(source, path, config, warnings)
     else:
-        raise ContentError(source, 1, "not a format paperwire can read")
+        size = path.stat().st_size
+        if size > config.limits.max_file_bytes:
+            raise ContentError(source, None, f"file is {size} bytes, over limits.max_file_bytes "
+                                             f"({config.limits.max_file_bytes})")
+        sightings = fmt.read(source, decode(source, path.read_bytes()), config, warnings)
     if not sightings:
         raise ContentError(source, 1, "no papers found in this file")
     return _apply_limits(source, sightings, config, warnings)

@@ -4,13 +4,18 @@ Two layouts occur: entries separated by blank lines (title, blank, abstract)
 and a dense one with no blank lines, where the first title is glued to the
 "Subscribe" button. Both are a sequence of content lines once blank lines and
 boilerplate are gone, so the reader works on that sequence.
+
+Richer scrapes add metadata lines to each entry (its huggingface.co/papers
+link, upvotes, "N authors", "Published on Oct 7, 2024"); they fill the
+entry's arXiv id, upvotes and publication day and are never titles.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Iterator, NamedTuple
+from dataclasses import replace
+from typing import Any, Iterator, NamedTuple
 
 from ..errors import ContentError
 from ..records import Sighting
@@ -74,14 +79,86 @@ def content_lines(text: str) -> Iterator[Line]:
 def looks_like_trending_text(text: str) -> bool:
     """Return whether ``text`` has the shape of a scraped trending page."""
     lines = [line for line in text.splitlines()[:40] if line.strip()]
-    if not lines:
+    # JSON and XML belong to their own readers, even when they mention "subscribe".
+    if not lines or lines[0].lstrip().startswith(("{", "[", "<")):
         return False
     head = "\n".join(lines).lower()
     if "get trending papers" in head or "subscribe" in head:
         return True
     # Without boilerplate, still accept alternating short and long lines.
     long_lines = sum(1 for line in lines if len(line) >= _ABSTRACT_MIN_CHARS)
-    return not lines[0].lstrip().startswith(("{", "[", "<")) and long_lines >= 1
+    return long_lines >= 1
+
+
+# Richer scrapes carry each entry's metadata on lines of their own: its link,
+# upvotes, author count and publication day. These lines describe the entry
+# they sit in and never become titles or abstracts.
+_LINK_HOST = r"(?:(?:https?://)?(?:www\.)?(?:huggingface\.co|hf\.co)|(?<!\S))/papers/"
+_ARXIV_ID = r"(?P<id>\d{4}\.\d{4,5})(?:v\d+)?"
+_LINK_LINE = re.compile(
+    r"^(?:" + _LINK_HOST + r"|(?:https?://)?(?:www\.)?arxiv\.org/(?:abs|pdf)/)" + _ARXIV_ID
+    + r"(?:\.pdf)?/?(?:[?#]\S*)?$", re.IGNORECASE)
+# A link inside a title or abstract line: full, or site-relative (/papers/…).
+_INLINE_LINK = re.compile(r"\s*[(<]?(?:(?:https?://)?(?:www\.)?(?:huggingface\.co|hf\.co)|(?<![\w/.]))/papers/"
+                          + _ARXIV_ID + r"/?[)>]?", re.IGNORECASE)
+_UPVOTES = re.compile(r"^(?:[▲△⬆↑]\s*)?(?P<n>\d{1,3}(?:,\d{3})+|\d{1,7})(?:\s*upvotes?)?$", re.IGNORECASE)
+_IGNORED_META = re.compile(
+    r"^(?:[·•]\s*)?(?:\d+\s+authors?|upvotes?|[·•]|submitted by \S+(?: on .+)?|#\d+ paper of the day)$",
+    re.IGNORECASE)
+_PUBLISHED = re.compile(r"^Published(?: on)?\s+(?P<date>.+)$", re.IGNORECASE)
+_HAS_YEAR = re.compile(r"\d{4}$")
+
+
+def parse_metadata(text: str, default_year: int) -> dict[str, Any] | None:
+    """Return the Sighting fields a metadata line gives ({} for none), or None for other lines."""
+    link = _LINK_LINE.match(text)
+    if link:
+        return {"arxiv_id": link["id"]}
+    upvotes = _UPVOTES.match(text)
+    if upvotes:
+        return {"upvotes": int(upvotes["n"].replace(",", ""))}
+    if _IGNORED_META.match(text):
+        return {}
+    published = _PUBLISHED.match(text)
+    if published:
+        day = parse_date_line(published["date"], default_year)
+        return {"published": day} if day else None
+    return None
+
+
+def split_inline_link(text: str) -> tuple[str, str | None]:
+    """Return ``text`` without a paper link inside it, and the link's arXiv id."""
+    match = _INLINE_LINK.search(text)
+    if not match:
+        return text, None
+    rest = (text[: match.start()] + text[match.end():]).strip()
+    if rest.startswith("[") and rest.endswith("]"):  # a Markdown link's text
+        rest = rest[1:-1].strip()
+    return rest, match["id"]
+
+
+def _classify(source: str, lines: list[Line], default_year: int) -> list[dict[str, Any] | dt.date | None]:
+    """Return, per line, its metadata dict, its day (a date heading) or None (text)."""
+    kinds: list[dict[str, Any] | dt.date | None] = []
+    for line in lines:
+        try:
+            meta = parse_metadata(line.text, default_year)
+            kinds.append(meta if meta is not None else parse_date_line(line.text, default_year))
+        except ValueError as exc:
+            raise ContentError(source, line.number, f"invalid date {line.text!r}: {exc}") from None
+    # A date with its year beside other metadata is the entry's publication
+    # day ("Oct 7, 2024" under "▲ 12"); any other date line heads the page.
+    for index, kind in enumerate(kinds):
+        if isinstance(kind, dt.date) and _HAS_YEAR.search(lines[index].text):
+            neighbours = kinds[max(index - 1, 0): index] + kinds[index + 1: index + 2]
+            if any(isinstance(n, dict) for n in neighbours):
+                kinds[index] = {"published": kind}
+    return kinds
+
+
+def _merge_fields(into: dict[str, Any], fields: dict[str, Any]) -> None:
+    for name, value in fields.items():
+        into.setdefault(name, value)  # the first value an entry shows wins
 
 
 def read_trending_text(source: str, text: str, default_year: int,
@@ -90,41 +167,64 @@ def read_trending_text(source: str, text: str, default_year: int,
     sightings: list[Sighting] = []
     date: dt.date | None = None
     pending: Line | None = None  # a title waiting for its abstract
+    pending_fields: dict[str, Any] = {}  # metadata of the pending title's entry
+    waiting: dict[str, Any] = {}  # metadata seen before its entry's title
     lines = list(content_lines(text))
+    kinds = _classify(source, lines, default_year)
+    text_at = [index for index, kind in enumerate(kinds) if kind is None]
+    # Metadata between two entries belongs to the one it sits beside: a page
+    # whose metadata comes before its first title puts it before every title.
+    first_meta = next((i for i, k in enumerate(kinds) if isinstance(k, dict)), len(kinds))
+    meta_leads = first_meta < (text_at[0] if text_at else len(kinds))
+    following_text = {a: lines[b].text for a, b in zip(text_at, text_at[1:])}
 
     def emit(title: Line, abstract: str) -> None:
         sightings.append(Sighting(source=source, line=title.number, date=date,
                                   rank=len(sightings) + 1, raw_title=title.text,
-                                  raw_abstract=abstract))
+                                  raw_abstract=abstract, **pending_fields))
+
+    def hold(line: Line) -> None:
+        nonlocal pending, pending_fields, waiting
+        title, link_id = split_inline_link(line.text)
+        pending, pending_fields, waiting = Line(line.number, title), waiting, {}
+        _merge_fields(pending_fields, {"arxiv_id": link_id} if link_id else {})
 
     for index, line in enumerate(lines):
-        try:
-            line_date = parse_date_line(line.text, default_year)
-        except ValueError as exc:
-            raise ContentError(source, line.number, f"invalid date {line.text!r}: {exc}") from None
-        if line_date is not None:
+        kind = kinds[index]
+        if isinstance(kind, dict):
+            if pending is not None:
+                _merge_fields(pending_fields, kind)
+            elif sightings and not meta_leads:
+                fields = {k: v for k, v in kind.items() if getattr(sightings[-1], k) in (None, ())}
+                sightings[-1] = replace(sightings[-1], **fields)
+            else:
+                _merge_fields(waiting, kind)
+            continue
+        if kind is not None:  # a date heading
             if pending is not None:
                 warnings.append(f"{source}:{pending.number}: title has no abstract")
                 emit(pending, "")
                 pending = None
-            date = line_date
+            date = kind
             continue
         if pending is None:
             if looks_like_abstract(line.text):
                 warnings.append(f"{source}:{line.number}: abstract without a title, skipped")
             else:
-                pending = line
+                hold(line)
             continue
         # A pending title takes this line as its abstract, unless this line is
         # itself a title: short, and followed by a line that is clearly an abstract.
-        following = lines[index + 1].text if index + 1 < len(lines) else ""
+        following = following_text.get(index, "")
         if (not looks_like_abstract(line.text) and len(line.text) < 200
                 and len(following) >= _ABSTRACT_MIN_CHARS):
             warnings.append(f"{source}:{pending.number}: title has no abstract")
             emit(pending, "")
-            pending = line
+            hold(line)
         else:
-            emit(pending, line.text)
+            abstract, link_id = split_inline_link(line.text)
+            _merge_fields(pending_fields, {"arxiv_id": link_id} if link_id else {})
+            emit(pending, abstract)
             pending = None
     if pending is not None:
         warnings.append(f"{source}:{pending.number}: title has no abstract")
