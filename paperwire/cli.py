@@ -30,6 +30,8 @@ def make_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     build = commands.add_parser("build", help="build content/ into site/ (the default command)")
     _common(build)
+    build.add_argument("-j", "--jobs", type=_positive, default=None, metavar="N",
+                       help="worker processes (default: one per core); output is the same for any N")
     digest = commands.add_parser("digest", help="write one day's digest (.html, .txt, .eml) into OUT/digest/")
     _common(digest)
     digest.add_argument("--date", type=_iso_date, metavar="YYYY-MM-DD",
@@ -44,6 +46,12 @@ def make_parser() -> argparse.ArgumentParser:
     send.add_argument("--outbox", type=Path, metavar="FILE",
                       help="record of delivered messages (default: CONTENT/.outbox/sent.jsonl)")
     return parser
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
+    return int(text)
 
 
 def _iso_date(text: str) -> dt.date:
@@ -64,7 +72,7 @@ def run_build(args: argparse.Namespace) -> int:
         _err(f"{args.content}: content folder not found")
         return 2
     log = (lambda line: print(line, file=sys.stderr)) if args.verbose else None
-    result = build(args.content, args.out, keep_going=args.keep_going, log=log)
+    result = build(args.content, args.out, keep_going=args.keep_going, log=log, jobs=args.jobs)
     if not args.quiet:
         shown = result.warnings if args.verbose else result.warnings[:10]
         for warning in shown:

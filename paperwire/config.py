@@ -59,7 +59,8 @@ class SmtpConfig:
 
 @dataclass(frozen=True)
 class LimitsConfig:
-    max_file_bytes: int = option(2 * 1024**3, "Largest corpus file read; a larger one is refused.")
+    max_file_bytes: int = option(2 * 1024**3, "Largest corpus file loaded whole; a larger one is refused. "
+                                                       "Streamed formats (the arXiv snapshot) are exempt.")
     max_title_chars: int = option(1000, "Longer titles are truncated with a warning.")
     max_entries_per_file: int = option(5_000_000, "Entries kept from one file; the rest are dropped with a warning.")
 
@@ -194,7 +195,7 @@ def load_yaml_record(path: Path, cls: type, check: typing.Callable[[Any, _Loader
     if record is not None:
         check(record, loader, node)
     if loader.errors:
-        raise ContentErrors(loader.errors)
+        raise ContentErrors(sorted(loader.errors, key=lambda e: e.line or 0))
     return record
 
 
@@ -246,6 +247,8 @@ def _check_topics(topics_file: TopicsFile, loader: _Loader, root: yaml.Node) -> 
         for phrase in topic.phrases + topic.exclude:
             if not phrase.strip():
                 loader.error(_find(root, "topics", index), f"topic {topic.slug!r} has an empty phrase")
+            elif not re.search(r"[^\W_]", phrase):
+                loader.error(_find(root, "topics", index), f"topic {topic.slug!r}: phrase {phrase!r} has no words to match")
 
 
 def with_base_url_slash(config: SiteConfig) -> SiteConfig:
