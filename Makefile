@@ -27,6 +27,10 @@ site: $(VENV)/.installed
 test: $(VENV)/.installed-test
 	$(PY) -m pytest -q
 
+# The long fuzz run: 10,000 generated cases per reader.
+fuzz: $(VENV)/.installed-test
+	HYPOTHESIS_PROFILE=fuzz $(PY) -m pytest -q tests/test_fuzz.py
+
 # Builds synthetic corpora of 1,000, 10,000 and 100,000 papers, alternating with Hugo.
 bench: $(VENV)/.installed-bench
 	$(PY) bench/run.py $(BENCH_ARGS)

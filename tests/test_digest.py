@@ -140,7 +140,7 @@ def test_text_is_wrapped_at_72_columns_with_plain_urls():
 def test_text_body_is_not_html_escaped():
     papers = [make_paper("amp", "Q&A <fast> \"models\"", days=(DAY,), topics=("moe",))]
     text = render_digest(make_site_data(papers), make_environment(), DAY).text
-    assert 'Q&A <fast> "models"' in text and "&amp;" not in text
+    assert 'Q&A ‹fast› "models"' in text and "&amp;" not in text
 
 
 # -- the message ------------------------------------------------------------

@@ -163,6 +163,12 @@ def read_corpus(corpus_dir: Path, config: SiteConfig, keep_going: bool = False) 
             if not keep_going:
                 raise
             warnings.append(f"{exc} (skipped)")
+        except (ValueError, TypeError, KeyError, AttributeError, IndexError, RecursionError) as exc:
+            # A reader bug on odd input must still end in one line naming the file.
+            error = ContentError(str(path), None, f"could not be read ({type(exc).__name__}: {exc})")
+            if not keep_going:
+                raise error from None
+            warnings.append(f"{error} (skipped)")
     if not sightings:
         raise ContentError(str(corpus_dir), None, "no papers found in any corpus file")
     return Corpus(files_read=read, sightings=tuple(sightings), warnings=tuple(warnings))

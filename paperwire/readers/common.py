@@ -34,9 +34,13 @@ def arxiv_id(text: str | None) -> str | None:
     return match["id"] if match else None
 
 
-def unwrap(text: str | None) -> str:
-    """Join arXiv's hard-wrapped lines: every run of whitespace becomes one space."""
-    return " ".join(text.split()) if text else ""
+def unwrap(text: Any) -> str:
+    """Join arXiv's hard-wrapped lines: every run of whitespace becomes one space.
+
+    Anything but a string (a number or a list where JSON should hold text)
+    counts as missing.
+    """
+    return " ".join(text.split()) if isinstance(text, str) else ""
 
 
 def strip_html(text: str) -> str:

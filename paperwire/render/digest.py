@@ -199,7 +199,7 @@ def digest_view(config: SiteConfig, topics: tuple[Topic, ...], papers: tuple[Pap
         subject = f"Trending papers for {label}: no new papers"
         preheader = "A quiet day: nothing new to report."
     return DigestView(
-        date=day.isoformat(), label=day_label(day), subject=header_text(subject),
+        date=day.isoformat(), label=day_label(day), subject=header_text(plain_text(subject)),
         preheader=preheader, count=len(papers),
         groups=tuple(DigestGroup(topic(slug), tuple(items)) for slug, items in groups.items()),
         site_title=config.title, language=config.language, site_url=base,
@@ -222,9 +222,18 @@ def render_html(view: DigestView, env: jinja2.Environment) -> str:
     return html
 
 
+def plain_text(value: object) -> object:
+    """Write angle brackets in text as look-alike quotes.
+
+    Plain text needs no escaping, but some mail clients render or linkify
+    "HTML" in text parts; this way no markup from the corpus leaves paperwire.
+    """
+    return value.replace("<", "‹").replace(">", "›") if isinstance(value, str) else value
+
+
 def render_text(view: DigestView, env: jinja2.Environment) -> str:
     """Render digest.txt without escaping, each line wrapped at 72 columns."""
-    text = env.overlay(autoescape=False).get_template("digest.txt").render(digest=view)
+    text = env.overlay(autoescape=False, finalize=plain_text).get_template("digest.txt").render(digest=view)
     return wrap_lines(text, TEXT_WIDTH)
 
 
