@@ -32,6 +32,8 @@ def make_parser() -> argparse.ArgumentParser:
     _common(build)
     build.add_argument("-j", "--jobs", type=_positive, default=None, metavar="N",
                        help="worker processes (default: one per core); output is the same for any N")
+    build.add_argument("--force", action="store_true",
+                       help="rebuild everything, even when no input changed since the last build")
     digest = commands.add_parser("digest", help="write one day's digest (.html, .txt, .eml) into OUT/digest/")
     _common(digest)
     digest.add_argument("--date", type=_iso_date, metavar="YYYY-MM-DD",
@@ -72,7 +74,12 @@ def run_build(args: argparse.Namespace) -> int:
         _err(f"{args.content}: content folder not found")
         return 2
     log = (lambda line: print(line, file=sys.stderr)) if args.verbose else None
-    result = build(args.content, args.out, keep_going=args.keep_going, log=log, jobs=args.jobs)
+    result = build(args.content, args.out, keep_going=args.keep_going, log=log, jobs=args.jobs, force=args.force)
+    if result.up_to_date:
+        if not args.quiet:
+            print(f"{args.out} is up to date: no input changed since the last build "
+                  f"({result.seconds:.2f} s; --force rebuilds)")
+        return 0
     if not args.quiet:
         shown = result.warnings if args.verbose else result.warnings[:10]
         for warning in shown:

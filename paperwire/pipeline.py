@@ -21,7 +21,8 @@ from .render.feeds import render_feeds
 from .render.environment import THEME_DIR, make_environment
 from .parallel import chunked, default_jobs, map_chunks
 from .render.site import Output, SiteData, SiteRenderer, render_site
-from .writer import Staging, write_outputs
+from .manifest import Manifest, code_salt, inputs_fingerprint, load_manifest, page_key
+from .writer import Staging, link_outputs, save_manifest, write_outputs
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ class BuildResult:
     seconds: float
     unclassified: int
     warnings: tuple[str, ...]
+    up_to_date: bool = False  # nothing changed since the last build, nothing was done
 
 
 class StageTimer:
@@ -101,40 +103,85 @@ def static_files(content_dir: Path) -> Iterator[Output]:
         yield f"static/{name}", chosen[name].read_bytes()
 
 
-def _render_paper_pages(context: tuple[SiteRenderer, Path], slugs: Sequence[str]) -> list[PurePosixPath]:
-    renderer, staging_root = context
-    return write_outputs(staging_root, renderer.paper_pages(slugs))
+@dataclass(frozen=True)
+class PaperJob:
+    """What a worker needs to render paper pages, forked from the parent."""
+
+    renderer: SiteRenderer
+    staging_root: Path
+    previous_out: Path  # the output being replaced, source of unchanged pages
+    previous_keys: dict[str, str]  # page path -> key in the previous build
+    salt: str
 
 
-def render_and_write(data: SiteData, content_dir: Path, staging: Staging, jobs: int) -> None:
-    """Render every output into ``staging``; paper pages in ``jobs`` processes."""
+def _render_paper_pages(job: PaperJob, slugs: Sequence[str]) -> list[tuple[PurePosixPath, str]]:
+    """Render (or link, when unchanged) the pages of ``slugs``; return (path, key) pairs."""
+    fresh, unchanged, keys = [], [], []
+    for slug in slugs:
+        path = f"papers/{slug}/index.html"
+        key = page_key(job.salt, job.renderer.paper_key_input(slug))
+        keys.append(key)
+        if job.previous_keys.get(path) == key and (job.previous_out / path).is_file():
+            unchanged.append(path)
+        else:
+            fresh.append(slug)
+    written = write_outputs(job.staging_root, (job.renderer.paper_page(slug) for slug in fresh))
+    written += link_outputs(job.staging_root, job.previous_out, unchanged)
+    by_path = dict(zip((f"papers/{slug}/index.html" for slug in slugs), keys))
+    return [(path, by_path[path.as_posix()]) for path in written]
+
+
+def render_and_write(data: SiteData, content_dir: Path, staging: Staging, jobs: int,
+                     previous: Manifest | None, salt: str) -> dict[str, str]:
+    """Render every output into ``staging``, paper pages in ``jobs`` processes.
+
+    Paper pages unchanged since ``previous`` are linked, not rendered; returns
+    the key of every paper page for the next build's manifest.
+    """
     env = make_environment(content_dir)
     renderer = SiteRenderer(data, env)
     env.get_template("paper.html")  # compiled before workers fork, so once
+    job = PaperJob(renderer, staging.root, staging.out_dir, previous.pages if previous else {}, salt)
+    keys: dict[str, str] = {}
     slugs = [p.slug for p in data.papers]
-    for paths in map_chunks(_render_paper_pages, chunked(slugs, _CHUNK), (renderer, staging.root), jobs):
-        staging.register(paths)
+    for pairs in map_chunks(_render_paper_pages, chunked(slugs, _CHUNK), job, jobs):
+        staging.register(path for path, _ in pairs)
+        keys.update((path.as_posix(), key) for path, key in pairs)
     staging.write(render_site(renderer))
     staging.write(render_api(data.papers))
     staging.write(render_feeds(data))
     staging.write(render_digest_files(data, env))
     staging.write(static_files(content_dir))
+    return keys
 
 
 def build(content_dir: Path, out_dir: Path, keep_going: bool = False,
-          log: Callable[[str], None] | None = None, jobs: int | None = None) -> BuildResult:
-    """Build ``content_dir`` into ``out_dir``; the old output stays if anything fails."""
+          log: Callable[[str], None] | None = None, jobs: int | None = None,
+          force: bool = False) -> BuildResult:
+    """Build ``content_dir`` into ``out_dir``; the old output stays if anything fails.
+
+    Unless ``force``, a build whose inputs are those of the last one does
+    nothing, and paper pages whose inputs did not change are reused.
+    """
     jobs = jobs or default_jobs()
     timer = StageTimer(log)
+    salt = code_salt(content_dir)
+    inputs = inputs_fingerprint(content_dir, salt)
+    previous = None if force else load_manifest(out_dir)
+    if previous is not None and previous.inputs == inputs:
+        timer.done("check")
+        return BuildResult(0, 0, 0, 0, timer.total, 0, (), up_to_date=True)
     data = gather(content_dir, keep_going, timer, jobs)
     staging = Staging(out_dir)
     try:
-        render_and_write(data, content_dir, staging, jobs)
+        keys = render_and_write(data, content_dir, staging, jobs, previous, salt)
         timer.done("render")
         written = staging.commit()
     except BaseException:
         staging.abort()
         raise
+    # Written after the swap: a manifest never describes an output that is not there.
+    save_manifest(out_dir, Manifest(inputs=inputs, salt=salt, files=written, pages=keys))
     return BuildResult(
         files_read=data.files_read, papers=len(data.papers),
         sightings=sum(len(p.sightings) for p in data.papers), files_written=written,

@@ -14,6 +14,7 @@ from pathlib import Path, PurePosixPath
 from typing import Iterable
 
 from .errors import ContentError
+from .manifest import Manifest, dump_manifest, manifest_path
 
 _TEMP_PREFIX = ".paperwire-"
 
@@ -87,6 +88,22 @@ def write_outputs(root: Path, outputs: Iterable[tuple[str, bytes]]) -> list[Pure
     return written
 
 
+def link_outputs(root: Path, old_root: Path, paths: Iterable[str]) -> list[PurePosixPath]:
+    """Hard-link unchanged files of the previous output into ``root``.
+
+    The previous output is never written to, only replaced as a whole, so
+    sharing its files with the new one is safe and costs no copying.
+    """
+    linked = []
+    for path in paths:
+        relative = safe_relative_path(path)
+        target = root.joinpath(*relative.parts)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.link(old_root.joinpath(*relative.parts), target)
+        linked.append(relative)
+    return linked
+
+
 class Staging:
     """A fresh folder beside the output that becomes the output on commit."""
 
@@ -115,6 +132,11 @@ class Staging:
 
     def abort(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def save_manifest(out_dir: Path, manifest: "Manifest") -> None:
+    """Write the manifest of the build now in ``out_dir``, atomically."""
+    write_text_file(manifest_path(out_dir), dump_manifest(manifest))
 
 
 def publish(outputs: Iterable[tuple[str, bytes]], out_dir: Path) -> int:

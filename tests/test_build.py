@@ -81,7 +81,7 @@ def test_cli_summary_and_help(tmp_path):
     result = run_cli("--content", str(content), "--out", str(tmp_path / "out"))
     assert result.returncode == 0, result.stderr
     assert "1 files read, 1 papers, 1 sightings" in result.stdout
-    verbose = run_cli("build", "-v", "--content", str(content), "--out", str(tmp_path / "out"))
+    verbose = run_cli("build", "-v", "--force", "--content", str(content), "--out", str(tmp_path / "out"))
     assert "merge" in verbose.stderr and " s" in verbose.stderr
     help_text = run_cli("build", "--help").stdout
     for option in ("--content", "--out", "--keep-going", "-q", "-v"):
@@ -136,3 +136,24 @@ def test_last_title_without_abstract_warns(tmp_path):
     result = run_cli("--content", str(content), "--out", str(tmp_path / "out"))
     assert result.returncode == 0
     assert "a.txt:4: title has no abstract" in result.stderr
+
+
+def test_rebuilds_redo_only_what_changed(tmp_path):
+    page = f"Mar 11\nAlpha Paper\n{ABSTRACT}\nBeta Paper\n{ABSTRACT}\n"
+    content = make_content(tmp_path, corpus={"a.txt": page})
+    out = tmp_path / "out"
+    first = run_cli("--content", str(content), "--out", str(out))
+    assert "2 papers" in first.stdout
+    alpha = out / "papers/alpha-paper/index.html"
+    inode = alpha.stat().st_ino
+    unchanged = run_cli("--content", str(content), "--out", str(out))
+    assert "up to date" in unchanged.stdout
+    # A new day with a new paper: scores move, but Alpha's page shows nothing that changed.
+    other = "Protein structures are predicted from sequences by a folding network. " * 5
+    (content / "corpus/b.txt").write_text(f"Mar 12\nGamma Paper\n{other}\n")
+    again = run_cli("--content", str(content), "--out", str(out))
+    assert "3 papers" in again.stdout
+    assert alpha.stat().st_ino == inode  # linked from the previous build, not rewritten
+    assert (out / "papers/gamma-paper/index.html").is_file()
+    forced = run_cli("--force", "--content", str(content), "--out", str(out))
+    assert "3 papers" in forced.stdout and alpha.stat().st_ino != inode

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Iterator, Sequence
 
 import jinja2
@@ -175,13 +175,24 @@ class SiteRenderer:
         yield self.render("topics.html", "topics/index.html", topics=entries,
                           page_title="Topics", section="topics")
 
-    def paper_pages(self, slugs: Sequence[str]) -> Iterator[Output]:
-        for slug in slugs:
-            paper, view = self.papers[slug], self.view(slug)
-            related = [self.view(other) for other in self.data.related.get(slug, ())]
-            yield self.render("paper.html", f"{paper.url}index.html", paper=view, related=related,
-                              page_title=paper.title, description=view.excerpt,
-                              json_ld=Markup(dumps(self.json_ld(paper, view))))
+    def paper_context(self, slug: str) -> tuple[PaperView, tuple[PaperView, ...]]:
+        """Return what a paper page shows: its view and its related papers' views."""
+        related = tuple(self.view(other) for other in self.data.related.get(slug, ()))
+        return self.view(slug), related
+
+    def paper_key_input(self, slug: str) -> object:
+        """Return everything a paper page depends on, for its incremental-build key."""
+        view, related = self.paper_context(slug)
+        # Paper pages show neither the score nor the trending position, which
+        # change every day, so neither may invalidate an unchanged page.
+        return (replace(view, score=0.0, position=0), tuple((r.url, r.title) for r in related))
+
+    def paper_page(self, slug: str) -> Output:
+        paper = self.papers[slug]
+        view, related = self.paper_context(slug)
+        return self.render("paper.html", f"{paper.url}index.html", paper=view, related=related,
+                           page_title=paper.title, description=view.excerpt,
+                           json_ld=Markup(dumps(self.json_ld(paper, view))))
 
     def json_ld(self, paper: Paper, view: PaperView) -> dict[str, Any]:
         data: dict[str, Any] = {

@@ -1,0 +1,94 @@
+"""What the previous build was made from, so a rebuild redoes only what changed.
+
+Two levels of fingerprint:
+
+* the *inputs* fingerprint covers paperwire's own code, the templates and
+  every content file (corpus files by size and modification time): when it
+  matches the last build's, the output is already up to date;
+* a *page key* covers everything one paper page shows; a page whose key
+  matches the last build's is linked from the previous output instead of
+  being rendered and written again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .render.environment import THEME_DIR
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+FORMAT = 1  # bump when the manifest's layout changes
+
+
+@dataclass(frozen=True)
+class Manifest:
+    inputs: str  # fingerprint of everything the build read
+    salt: str  # fingerprint of code, templates and site settings: part of every page key
+    files: int  # number of files the build wrote
+    pages: dict[str, str] = field(default_factory=dict)  # output path -> page key
+
+
+def manifest_path(out_dir: Path) -> Path:
+    """Return where the manifest of ``out_dir`` lives: beside it, never published."""
+    out_dir = out_dir.resolve()
+    return out_dir.parent / f".{out_dir.name}.paperwire-manifest.json"
+
+
+def _hash_files(digest: "hashlib._Hash", folder: Path, contents: bool) -> None:
+    if not folder.is_dir():
+        return
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            stat = path.stat()
+            digest.update(path.relative_to(folder).as_posix().encode("utf-8", "surrogateescape"))
+            if contents:
+                digest.update(path.read_bytes())
+            else:  # corpus files can be gigabytes: size and mtime stand for content
+                digest.update(f"{stat.st_size}:{stat.st_mtime_ns}".encode())
+
+
+def code_salt(content_dir: Path) -> str:
+    """Return the fingerprint of code, templates and site-wide content."""
+    digest = hashlib.sha256(f"paperwire-manifest-{FORMAT}".encode())
+    _hash_files(digest, PACKAGE_DIR, contents=True)
+    _hash_files(digest, THEME_DIR, contents=True)
+    _hash_files(digest, content_dir / "templates", contents=True)
+    _hash_files(digest, content_dir / "pages", contents=True)
+    for name in ("site.yaml", "topics.yaml"):
+        if (content_dir / name).is_file():
+            digest.update((content_dir / name).read_bytes())
+    return digest.hexdigest()
+
+
+def inputs_fingerprint(content_dir: Path, salt: str) -> str:
+    """Return the fingerprint of everything a build of ``content_dir`` reads."""
+    digest = hashlib.sha256(salt.encode())
+    _hash_files(digest, content_dir / "corpus", contents=False)
+    return digest.hexdigest()
+
+
+def page_key(salt: str, context: object) -> str:
+    """Return the key of one page: its template inputs' repr under ``salt``."""
+    # Views are frozen dataclasses of strings, numbers and tuples, whose repr
+    # is complete and stable, so equal reprs mean equal pages.
+    return hashlib.sha256((salt + repr(context)).encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+def load_manifest(out_dir: Path) -> Manifest | None:
+    """Return the manifest of the build in ``out_dir``, or None if there is none usable."""
+    path = manifest_path(out_dir)
+    if not out_dir.is_dir() or not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return Manifest(inputs=data["inputs"], salt=data["salt"], files=data["files"], pages=dict(data["pages"]))
+    except (ValueError, KeyError, TypeError):
+        return None  # damaged: build everything
+
+
+def dump_manifest(manifest: Manifest) -> bytes:
+    return json.dumps({"inputs": manifest.inputs, "salt": manifest.salt, "files": manifest.files,
+                       "pages": manifest.pages}, sort_keys=True, separators=(",", ":")).encode("utf-8")
