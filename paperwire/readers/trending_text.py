@@ -128,6 +128,9 @@ def parse_metadata(text: str, default_year: int) -> dict[str, Any] | None:
 
 def split_inline_link(text: str) -> tuple[str, str | None]:
     """Return ``text`` without a paper link inside it, and the link's arXiv id."""
+    # The regex costs a scan of every position; most lines hold no link at all.
+    if "/papers/" not in text.lower():
+        return text, None
     match = _INLINE_LINK.search(text)
     if not match:
         return text, None
