@@ -14,6 +14,7 @@ Identity, in two passes (linear in the number of sightings):
 from __future__ import annotations
 
 import datetime as dt
+from typing import Callable, Mapping
 
 from .clean import clean_text, title_key
 from .records import Paper, Sighting
@@ -22,17 +23,18 @@ from .slugs import assign_slugs
 _NO_DATE = dt.date.max
 
 
-def paper_key(sighting: Sighting) -> str:
+def paper_key(sighting: Sighting, clean: Callable[[str], str] = clean_text) -> str:
     """Return the normalised title of the paper a sighting shows."""
     # Cleaning first makes "Fr\'echet" and "Fréchet" the same paper.
-    return title_key(clean_text(sighting.raw_title))
+    return title_key(clean(sighting.raw_title))
 
 
 def _sighting_order(s: Sighting) -> tuple:
     return (s.date or _NO_DATE, s.source, s.rank, s.line)
 
 
-def group_sightings(sightings: tuple[Sighting, ...] | list[Sighting]) -> dict[str, list[Sighting]]:
+def group_sightings(sightings: tuple[Sighting, ...] | list[Sighting],
+                    clean: Callable[[str], str] = clean_text) -> dict[str, list[Sighting]]:
     """Return the sightings grouped by paper (see the module docstring).
 
     A group's key is ``arxiv:`` and its id, or else its normalised title: the
@@ -45,9 +47,9 @@ def group_sightings(sightings: tuple[Sighting, ...] | list[Sighting]) -> dict[st
         if s.arxiv_id:
             groups.setdefault("arxiv:" + s.arxiv_id, []).append(s)
             if without_id:  # the titles of id sightings only serve to link id-less ones
-                ids_by_title.setdefault(paper_key(s), set()).add(s.arxiv_id)
+                ids_by_title.setdefault(paper_key(s, clean), set()).add(s.arxiv_id)
     for s in without_id:
-        key = paper_key(s)
+        key = paper_key(s, clean)
         ids = ids_by_title.get(key)
         groups.setdefault("arxiv:" + min(ids) if ids else key, []).append(s)
     for group in groups.values():
@@ -55,19 +57,32 @@ def group_sightings(sightings: tuple[Sighting, ...] | list[Sighting]) -> dict[st
     return groups
 
 
-def merge(sightings: tuple[Sighting, ...] | list[Sighting]) -> tuple[Paper, ...]:
-    """Group sightings by paper and return the papers sorted by slug."""
-    groups = group_sightings(sightings)
+def merge(sightings: tuple[Sighting, ...] | list[Sighting],
+          cleaned: Mapping[str, str] | None = None) -> tuple[Paper, ...]:
+    """Group sightings by paper and return the papers sorted by slug.
+
+    ``cleaned`` maps raw texts to their clean_text, when worker processes
+    have already cleaned them; other texts are cleaned here, each once.
+    """
+    memo = dict(cleaned or {})
+
+    def clean(raw: str) -> str:
+        text = memo.get(raw)
+        if text is None:
+            text = memo[raw] = clean_text(raw)
+        return text
+
+    groups = group_sightings(sightings, clean)
     claims = []
     for key, group in groups.items():
         first_date = min((s.date for s in group if s.date), default=_NO_DATE)
-        claims.append((key, clean_text(group[0].raw_title), (first_date, key)))
+        claims.append((key, clean(group[0].raw_title), (first_date, key)))
     slugs = assign_slugs(claims)
-    papers = [_paper(slugs[key], group) for key, group in groups.items()]
+    papers = [_paper(slugs[key], group, clean) for key, group in groups.items()]
     return tuple(sorted(papers, key=lambda p: p.slug))
 
 
-def _paper(slug: str, group: list[Sighting]) -> Paper:
+def _paper(slug: str, group: list[Sighting], clean: Callable[[str], str]) -> Paper:
     """Combine one paper's sightings, which are in sighting order."""
     first = group[0]
     # The longest abstract seen is the most complete one (pages truncate).
@@ -79,13 +94,13 @@ def _paper(slug: str, group: list[Sighting]) -> Paper:
     categories = tuple(dict.fromkeys(c for s in group for c in s.categories))
     return Paper(
         slug=slug,
-        title=clean_text(first.raw_title),
-        abstract=clean_text(raw_abstract),
+        title=clean(first.raw_title),
+        abstract=clean(raw_abstract),
         raw_title=first.raw_title,
         raw_abstract=raw_abstract,
         sightings=tuple(group),
         arxiv_id=next((s.arxiv_id for s in group if s.arxiv_id), None),
-        authors=tuple(clean_text(a) for a in authors),
+        authors=tuple(clean(a) for a in authors),
         upvotes=max(upvotes) if upvotes else None,
         categories=categories,
         published=min((s.published for s in group if s.published), default=None),

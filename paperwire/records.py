@@ -84,3 +84,4 @@ class Corpus:
     files_read: int
     sightings: tuple[Sighting, ...]
     warnings: tuple[str, ...] = field(default=())
+    cleaned: dict[str, str] = field(default_factory=dict)  # raw text -> clean text, from the readers

@@ -7,12 +7,14 @@ order the file system lists them in.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, NamedTuple
 
+from ..clean import clean_text
 from ..config import SiteConfig
 from ..errors import ContentError
+from ..parallel import chunked, map_chunks
 from ..records import Corpus, Sighting
 from .arxiv_atom import looks_like_arxiv_atom, read_arxiv_atom
 from .arxiv_listing import looks_like_arxiv_listing, read_arxiv_listing
@@ -143,8 +145,40 @@ def _apply_limits(source: str, sightings: list[Sighting], config: SiteConfig,
     return kept
 
 
-def read_corpus(corpus_dir: Path, config: SiteConfig, keep_going: bool = False) -> Corpus:
-    """Read every corpus file; with ``keep_going`` a bad file is a warning."""
+@dataclass(frozen=True)
+class FileResult:
+    """What reading one corpus file gave: sightings, or the error that stopped it."""
+
+    path: Path
+    sightings: list[Sighting]
+    warnings: list[str]
+    error: ContentError | None
+    cleaned: dict[str, str]  # raw text -> clean_text, done where the file was read
+
+
+def _read_one(path: Path, corpus_dir: Path, config: SiteConfig) -> FileResult:
+    source = path.relative_to(corpus_dir).as_posix()
+    warnings: list[str] = []
+    try:
+        sightings = read_file(path, source, config, warnings)
+    except ContentError as exc:
+        exc.path = str(path)  # name the file as the user sees it
+        return FileResult(path, [], warnings, exc, {})
+    except (ValueError, TypeError, KeyError, AttributeError, IndexError, RecursionError) as exc:
+        # A reader bug on odd input must still end in one line naming the file.
+        error = ContentError(str(path), None, f"could not be read ({type(exc).__name__}: {exc})")
+        return FileResult(path, [], warnings, error, {})
+    texts = {t for s in sightings for t in (s.raw_title, s.raw_abstract, *s.authors)}
+    return FileResult(path, sightings, warnings, None, {t: clean_text(t) for t in texts})
+
+
+def _read_files(context: tuple[Path, SiteConfig], paths: list[Path]) -> list[FileResult]:
+    corpus_dir, config = context
+    return [_read_one(path, corpus_dir, config) for path in paths]
+
+
+def read_corpus(corpus_dir: Path, config: SiteConfig, keep_going: bool = False, jobs: int = 1) -> Corpus:
+    """Read every corpus file, in ``jobs`` processes; with ``keep_going`` a bad file is a warning."""
     if not corpus_dir.is_dir():
         raise ContentError(str(corpus_dir), None, "corpus folder does not exist")
     files = corpus_files(corpus_dir)
@@ -152,23 +186,21 @@ def read_corpus(corpus_dir: Path, config: SiteConfig, keep_going: bool = False) 
         raise ContentError(str(corpus_dir), None, "corpus folder holds no files")
     warnings: list[str] = []
     sightings: list[Sighting] = []
+    cleaned: dict[str, str] = {}
     read = 0
-    for path in files:
-        source = path.relative_to(corpus_dir).as_posix()
-        try:
-            sightings.extend(read_file(path, source, config, warnings))
+    # A few chunks per worker balance big and small files without much hand-off.
+    size = max(1, len(files) // (4 * jobs))
+    for results in map_chunks(_read_files, chunked(files, size), (corpus_dir, config), jobs):
+        for result in results:
+            warnings.extend(result.warnings)
+            if result.error is not None:
+                if not keep_going:
+                    raise result.error
+                warnings.append(f"{result.error} (skipped)")
+                continue
+            sightings.extend(result.sightings)
+            cleaned.update(result.cleaned)
             read += 1
-        except ContentError as exc:
-            exc.path = str(path)  # name the file as the user sees it
-            if not keep_going:
-                raise
-            warnings.append(f"{exc} (skipped)")
-        except (ValueError, TypeError, KeyError, AttributeError, IndexError, RecursionError) as exc:
-            # A reader bug on odd input must still end in one line naming the file.
-            error = ContentError(str(path), None, f"could not be read ({type(exc).__name__}: {exc})")
-            if not keep_going:
-                raise error from None
-            warnings.append(f"{error} (skipped)")
     if not sightings:
         raise ContentError(str(corpus_dir), None, "no papers found in any corpus file")
-    return Corpus(files_read=read, sightings=tuple(sightings), warnings=tuple(warnings))
+    return Corpus(files_read=read, sightings=tuple(sightings), warnings=tuple(warnings), cleaned=cleaned)
