@@ -41,23 +41,44 @@ def _run(func: Callable[[Any, Any], Any], chunk: Any) -> Any:
     return func(_worker_context, chunk)
 
 
+class WorkerMap:
+    """``func(context, chunk)`` for each chunk, started at once in ``jobs`` processes.
+
+    Iterating yields the results in order. Work starts when the map is made,
+    so the parent can do other work meanwhile. ``func`` must be a module-level
+    function. With one job, or one chunk, it runs in this process, lazily: the
+    same results, without the cost of forking.
+    """
+
+    def __init__(self, func: Callable[[Any, Chunk], Result], chunks: Sequence[Chunk], context: Any, jobs: int):
+        self.pool = None
+        if jobs <= 1 or len(chunks) <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+            self.results: Iterator[Result] = (func(context, chunk) for chunk in chunks)
+            return
+        self.pool = multiprocessing.get_context("fork").Pool(min(jobs, len(chunks)), _start_worker, (context,))
+        self.results = self.pool.imap(_Call(func), chunks)
+
+    def __iter__(self) -> Iterator[Result]:
+        return self.results
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.terminate()
+            self.pool.join()
+            self.pool = None
+
+    def __enter__(self) -> "WorkerMap":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 def map_chunks(func: Callable[[Any, Chunk], Result], chunks: Sequence[Chunk], context: Any,
                jobs: int) -> Iterator[Result]:
-    """Yield ``func(context, chunk)`` for each chunk, in order, using ``jobs`` processes.
-
-    ``func`` must be a module-level function. With one job, or one chunk, it
-    runs in this process: the same results, without the cost of forking.
-    """
-    if jobs <= 1 or len(chunks) <= 1 or "fork" not in multiprocessing.get_all_start_methods():
-        for chunk in chunks:
-            yield func(context, chunk)
-        return
-    pool = multiprocessing.get_context("fork").Pool(min(jobs, len(chunks)), _start_worker, (context,))
-    try:
-        yield from pool.imap(_Call(func), chunks)
-    finally:
-        pool.terminate()
-        pool.join()
+    """Yield ``func(context, chunk)`` for each chunk, in order, using ``jobs`` processes."""
+    with WorkerMap(func, chunks, context, jobs) as results:
+        yield from results
 
 
 class _Call:

@@ -19,7 +19,7 @@ from .render.api import render_api
 from .render.digest import render_digest_files
 from .render.feeds import render_feeds
 from .render.environment import THEME_DIR, make_environment
-from .parallel import chunked, default_jobs, map_chunks
+from .parallel import WorkerMap, chunked, default_jobs, map_chunks
 from .render.site import Output, SiteData, SiteRenderer, render_site
 from .manifest import Manifest, code_salt, inputs_fingerprint, load_manifest, page_key
 from .writer import Staging, link_outputs, save_manifest, write_outputs
@@ -144,14 +144,16 @@ def render_and_write(data: SiteData, content_dir: Path, staging: Staging, jobs: 
     job = PaperJob(renderer, staging.root, staging.out_dir, previous.pages if previous else {}, salt)
     keys: dict[str, str] = {}
     slugs = [p.slug for p in data.papers]
-    for pairs in map_chunks(_render_paper_pages, chunked(slugs, _CHUNK), job, jobs):
-        staging.register(path for path, _ in pairs)
-        keys.update((path.as_posix(), key) for path, key in pairs)
-    staging.write(render_site(renderer))
-    staging.write(render_api(data.papers))
-    staging.write(render_feeds(data))
-    staging.write(render_digest_files(data, env))
-    staging.write(static_files(content_dir))
+    with WorkerMap(_render_paper_pages, chunked(slugs, _CHUNK), job, jobs) as paper_pages:
+        # While workers render paper pages, this process renders everything else.
+        staging.write(render_site(renderer))
+        staging.write(render_api(data.papers))
+        staging.write(render_feeds(data))
+        staging.write(render_digest_files(data, env))
+        staging.write(static_files(content_dir))
+        for pairs in paper_pages:
+            staging.register(path for path, _ in pairs)
+            keys.update((path.as_posix(), key) for path, key in pairs)
     return keys
 
 
