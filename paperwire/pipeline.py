@@ -55,7 +55,7 @@ class StageTimer:
         return time.perf_counter() - self.start
 
 
-_CHUNK = 2000  # papers per task: large enough to amortise the hand-off to a worker
+_CHUNK = 1000  # papers per task: large enough to amortise the hand-off to a worker
 
 
 def _classify_range(context: tuple[tuple[Paper, ...], tuple[Topic, ...]], span: range) -> list[tuple[str, ...]]:
@@ -114,8 +114,12 @@ class PaperJob:
     salt: str
 
 
-def _render_paper_pages(job: PaperJob, slugs: Sequence[str]) -> list[tuple[PurePosixPath, str]]:
-    """Render (or link, when unchanged) the pages of ``slugs``; return (path, key) pairs."""
+def _render_paper_pages(job: PaperJob, slugs: Sequence[str]) -> tuple[list[tuple[PurePosixPath, str]], dict[str, str]]:
+    """Render (or link, when unchanged) the pages of ``slugs``.
+
+    Returns their (path, key) pairs and their list entries, which the parent
+    puts on the home, topic and day pages.
+    """
     fresh, unchanged, keys = [], [], []
     for slug in slugs:
         path = f"papers/{slug}/index.html"
@@ -128,7 +132,8 @@ def _render_paper_pages(job: PaperJob, slugs: Sequence[str]) -> list[tuple[PureP
     written = write_outputs(job.staging_root, (job.renderer.paper_page(slug) for slug in fresh))
     written += link_outputs(job.staging_root, job.previous_out, unchanged)
     by_path = dict(zip((f"papers/{slug}/index.html" for slug in slugs), keys))
-    return [(path, by_path[path.as_posix()]) for path in written]
+    items = {slug: job.renderer.item_source(slug) for slug in slugs}
+    return [(path, by_path[path.as_posix()]) for path in written], items
 
 
 def render_and_write(data: SiteData, content_dir: Path, staging: Staging, jobs: int,
@@ -145,15 +150,17 @@ def render_and_write(data: SiteData, content_dir: Path, staging: Staging, jobs: 
     keys: dict[str, str] = {}
     slugs = [p.slug for p in data.papers]
     with WorkerMap(_render_paper_pages, chunked(slugs, _CHUNK), job, jobs) as paper_pages:
-        # While workers render paper pages, this process renders everything else.
-        staging.write(render_site(renderer))
+        # While workers render paper pages and list entries, this process
+        # renders what needs no list entries.
         staging.write(render_api(data.papers))
         staging.write(render_feeds(data))
         staging.write(render_digest_files(data, env))
         staging.write(static_files(content_dir))
-        for pairs in paper_pages:
+        for pairs, items in paper_pages:
             staging.register(path for path, _ in pairs)
             keys.update((path.as_posix(), key) for path, key in pairs)
+            renderer.add_items(items)
+    staging.write(render_site(renderer))
     return keys
 
 

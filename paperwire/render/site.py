@@ -121,9 +121,16 @@ class SiteRenderer:
         """
         html = self._items.get(slug)
         if html is None:
-            template = self.env.get_template("_paper_item.html")
-            html = self._items[slug] = template.render(paper=self.view(slug), root=Markup(ROOT_MARK))
+            html = self._items[slug] = self.item_source(slug)
         return Markup(html.replace(ROOT_MARK, root))
+
+    def item_source(self, slug: str) -> str:
+        """Render a paper's list entry with the root placeholder (see ``item``)."""
+        return self.env.get_template("_paper_item.html").render(paper=self.view(slug), root=Markup(ROOT_MARK))
+
+    def add_items(self, sources: dict[str, str]) -> None:
+        """Take list entries rendered elsewhere (by worker processes)."""
+        self._items.update(sources)
 
     def render(self, template: str, path: str, **context: Any) -> Output:
         """Render ``template`` as the page at ``path``."""
