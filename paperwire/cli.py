@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import sys
+import time
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Iterator, Sequence
 
 from .errors import ContentError, ContentErrors
 
-COMMANDS = ("build", "digest", "send")
+COMMANDS = ("build", "digest", "send", "serve")
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -47,6 +49,9 @@ def make_parser() -> argparse.ArgumentParser:
                       help="folder for --dry-run messages (default: OUT/digest/outbox-dry-run)")
     send.add_argument("--outbox", type=Path, metavar="FILE",
                       help="record of delivered messages (default: CONTENT/.outbox/sent.jsonl)")
+    serve = commands.add_parser("serve", help="build, serve on 127.0.0.1, rebuild on change and reload open pages")
+    _common(serve)
+    serve.add_argument("--port", type=_port, default=8000, metavar="N", help="port to serve on (default: 8000)")
     return parser
 
 
@@ -67,6 +72,59 @@ def _err(message: str) -> None:
     print(f"paperwire: {message}" if not message.startswith(("content", "/", ".")) else message, file=sys.stderr)
 
 
+class DelayedBar:
+    """A tqdm bar that appears only once a build has run for two seconds."""
+
+    DELAY = 2.0
+
+    def __init__(self, total: int):
+        self.total: float | None = total
+        self.count = 0
+        self.description = ""
+        self.started = time.monotonic()
+        self.bar: Any = None
+
+    def update(self, n: float = 1) -> None:
+        self.count += n
+        if self.bar is None and time.monotonic() - self.started >= self.DELAY:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=self.total, initial=self.count, desc=self.description, file=sys.stderr,
+                            leave=False, dynamic_ncols=True,
+                            bar_format="{desc:<12} {bar} {percentage:3.0f}% {elapsed}")
+        elif self.bar is not None:
+            self.bar.update(n)
+
+    def set_description_str(self, desc: str) -> None:
+        self.description = desc
+        if self.bar is not None:
+            self.bar.set_description_str(desc, refresh=False)
+
+    def refresh(self) -> None:
+        if self.bar is not None:
+            self.bar.total = self.total
+            self.bar.refresh()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+@contextlib.contextmanager
+def _progress_bar(quiet: bool) -> Iterator[DelayedBar | None]:
+    """Yield a progress bar when stderr is a terminal and not quiet, else None."""
+    if quiet or not sys.stderr.isatty():
+        yield None
+        return
+    from .pipeline import STAGES
+
+    bar = DelayedBar(STAGES)
+    try:
+        yield bar
+    finally:
+        bar.close()
+
+
 def run_build(args: argparse.Namespace) -> int:
     from .pipeline import build
 
@@ -74,7 +132,9 @@ def run_build(args: argparse.Namespace) -> int:
         _err(f"{args.content}: content folder not found")
         return 2
     log = (lambda line: print(line, file=sys.stderr)) if args.verbose else None
-    result = build(args.content, args.out, keep_going=args.keep_going, log=log, jobs=args.jobs, force=args.force)
+    with _progress_bar(quiet=args.quiet or args.verbose) as progress:
+        result = build(args.content, args.out, keep_going=args.keep_going, log=log, jobs=args.jobs,
+                       force=args.force, progress=progress)
     if result.up_to_date:
         if not args.quiet:
             print(f"{args.out} is up to date: no input changed since the last build "
@@ -151,6 +211,21 @@ def run_send(args: argparse.Namespace) -> int:
     return 1 if report.failed else 0
 
 
+def _port(text: str) -> int:
+    if not text.isdigit() or not 0 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (0 to 65535)")
+    return int(text)
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    from .serve import serve
+
+    if not args.content.is_dir():
+        _err(f"{args.content}: content folder not found")
+        return 2
+    return serve(args.content, args.out, args.port, say=lambda line: print(line, file=sys.stderr, flush=True))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; content errors become one line per problem and exit 2."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -158,7 +233,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         argv.insert(0, "build")
     args = make_parser().parse_args(argv)
     try:
-        return {"build": run_build, "digest": run_digest, "send": run_send}[args.command](args)
+        return {"build": run_build, "digest": run_digest, "send": run_send, "serve": run_serve}[args.command](args)
     except ContentErrors as exc:
         for error in exc.errors:
             print(error, file=sys.stderr)

@@ -66,6 +66,11 @@ class LimitsConfig:
 
 
 @dataclass(frozen=True)
+class SearchConfig:
+    enabled: bool = option(True, "Index paper pages with Pagefind and add a search page and box.")
+
+
+@dataclass(frozen=True)
 class SnapshotConfig:
     categories: tuple[str, ...] = option((), "Keep only snapshot papers in these arXiv categories "
                                              "(a bare archive such as 'cs' keeps all of it); empty keeps all.")
@@ -86,6 +91,7 @@ class SiteConfig:
     smtp: SmtpConfig = option(SmtpConfig(), "Digest delivery settings; user and password come from "
                                             "PAPERWIRE_SMTP_USER and PAPERWIRE_SMTP_PASSWORD.")
     limits: LimitsConfig = option(LimitsConfig(), "Input size limits.")
+    search: SearchConfig = option(SearchConfig(), "Static search settings.")
     snapshot: SnapshotConfig = option(SnapshotConfig(), "Filters applied while streaming the arXiv metadata snapshot.")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
-from typing import Callable, Iterator, Sequence
+from typing import Callable, Iterator, Protocol, Sequence
 
 from .classify import classify
 from .config import load_site_config, load_topics
@@ -14,13 +14,14 @@ from .pages import read_pages
 from .rank import rank
 from .records import Paper, Topic
 from .readers import read_corpus
-from .related import related_by_topics
+from .related import related_papers
 from .render.api import render_api
 from .render.digest import render_digest_files
 from .render.feeds import render_feeds
 from .render.environment import THEME_DIR, make_environment
 from .parallel import WorkerMap, chunked, default_jobs, map_chunks
 from .render.site import Output, SiteData, SiteRenderer, render_site
+from .search import index_search, search_page
 from .manifest import Manifest, code_salt, inputs_fingerprint, load_manifest, page_key
 from .writer import Staging, link_outputs, save_manifest, write_outputs
 
@@ -37,11 +38,27 @@ class BuildResult:
     up_to_date: bool = False  # nothing changed since the last build, nothing was done
 
 
-class StageTimer:
-    """Time each stage; report the times through ``log`` in verbose mode."""
+class Progress(Protocol):
+    """The part of a tqdm progress bar the build uses."""
 
-    def __init__(self, log: Callable[[str], None] | None):
+    total: float | None
+
+    def update(self, n: float = 1) -> object: ...
+
+    def set_description_str(self, desc: str) -> object: ...
+
+    def refresh(self) -> object: ...
+
+
+STAGES = 6  # config, read, merge, classify, rank, render: a step of the progress bar each
+
+
+class StageTimer:
+    """Time each stage; report times through ``log`` (verbose) and steps to ``progress``."""
+
+    def __init__(self, log: Callable[[str], None] | None, progress: Progress | None = None):
         self.log = log
+        self.progress = progress
         self.start = self.last = time.perf_counter()
 
     def done(self, stage: str) -> None:
@@ -49,6 +66,16 @@ class StageTimer:
         if self.log:
             self.log(f"{stage:<10} {now - self.last:8.3f} s")
         self.last = now
+        self.step(stage)
+
+    def step(self, what: str, more_steps: int = 0) -> None:
+        """Advance the progress bar by one step; ``more_steps`` grows its total."""
+        if self.progress is not None:
+            if more_steps:
+                self.progress.total = (self.progress.total or 0) + more_steps
+                self.progress.refresh()
+            self.progress.set_description_str(what)
+            self.progress.update(1)
 
     @property
     def total(self) -> float:
@@ -85,7 +112,7 @@ def gather(content_dir: Path, keep_going: bool = False, timer: StageTimer | None
     papers = classify_all(papers, topics, jobs)
     timer.done("classify")
     papers = rank(papers, config.trending)
-    related = related_by_topics(papers)
+    related = related_papers(papers)
     timer.done("rank")
     return SiteData(config=config, topics=topics, papers=papers, related=related, pages=pages,
                     warnings=corpus.warnings, files_read=corpus.files_read)
@@ -137,7 +164,7 @@ def _render_paper_pages(job: PaperJob, slugs: Sequence[str]) -> tuple[list[tuple
 
 
 def render_and_write(data: SiteData, content_dir: Path, staging: Staging, jobs: int,
-                     previous: Manifest | None, salt: str) -> dict[str, str]:
+                     previous: Manifest | None, salt: str, timer: StageTimer) -> dict[str, str]:
     """Render every output into ``staging``, paper pages in ``jobs`` processes.
 
     Paper pages unchanged since ``previous`` are linked, not rendered; returns
@@ -149,7 +176,9 @@ def render_and_write(data: SiteData, content_dir: Path, staging: Staging, jobs: 
     job = PaperJob(renderer, staging.root, staging.out_dir, previous.pages if previous else {}, salt)
     keys: dict[str, str] = {}
     slugs = [p.slug for p in data.papers]
-    with WorkerMap(_render_paper_pages, chunked(slugs, _CHUNK), job, jobs) as paper_pages:
+    chunks = chunked(slugs, _CHUNK)
+    timer.step("render", more_steps=len(chunks))
+    with WorkerMap(_render_paper_pages, chunks, job, jobs) as paper_pages:
         # While workers render paper pages and list entries, this process
         # renders what needs no list entries.
         staging.write(render_api(data.papers))
@@ -160,20 +189,23 @@ def render_and_write(data: SiteData, content_dir: Path, staging: Staging, jobs: 
             staging.register(path for path, _ in pairs)
             keys.update((path.as_posix(), key) for path, key in pairs)
             renderer.add_items(items)
+            timer.step("paper pages")
     staging.write(render_site(renderer))
+    if data.config.search.enabled:
+        staging.write(search_page(renderer))
     return keys
 
 
 def build(content_dir: Path, out_dir: Path, keep_going: bool = False,
           log: Callable[[str], None] | None = None, jobs: int | None = None,
-          force: bool = False) -> BuildResult:
+          force: bool = False, progress: Progress | None = None) -> BuildResult:
     """Build ``content_dir`` into ``out_dir``; the old output stays if anything fails.
 
     Unless ``force``, a build whose inputs are those of the last one does
     nothing, and paper pages whose inputs did not change are reused.
     """
     jobs = jobs or default_jobs()
-    timer = StageTimer(log)
+    timer = StageTimer(log, progress)
     salt = code_salt(content_dir)
     inputs = inputs_fingerprint(content_dir, salt)
     previous = None if force else load_manifest(out_dir)
@@ -183,8 +215,11 @@ def build(content_dir: Path, out_dir: Path, keep_going: bool = False,
     data = gather(content_dir, keep_going, timer, jobs)
     staging = Staging(out_dir)
     try:
-        keys = render_and_write(data, content_dir, staging, jobs, previous, salt)
+        keys = render_and_write(data, content_dir, staging, jobs, previous, salt, timer)
         timer.done("render")
+        if data.config.search.enabled:
+            index_search(staging)
+            timer.done("search")
         written = staging.commit()
     except BaseException:
         staging.abort()

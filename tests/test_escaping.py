@@ -26,7 +26,8 @@ HOSTILE_TITLES = [
 ]
 HOSTILE_ABSTRACT = ("<b>Bold</b> claims with <img src=x onerror=alert(3)> and </script><script>alert(4)</script>. "
                     "We show ]]> and {{ config }} survive. Then a second sentence follows here. ") * 3
-OWN_JSON_LD = re.compile(r'<script type="application/ld\+json">[^<]*</script>')
+# paperwire's own scripts: JSON-LD (which never holds "<") and the search page's module.
+OWN_JSON_LD = re.compile(r'<script type="(application/ld\+json|module)">[^<]*</script>')
 RAW_MARKUP = re.compile(r"<(script|img|b)\b|</script", re.IGNORECASE)
 
 

@@ -46,6 +46,7 @@ class SiteView:
     base_url: str
     language: str
     pages: tuple[NavLink, ...]
+    search: bool  # whether the site has a search page
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,7 @@ class SiteRenderer:
             title=self.config.title, description=self.config.description,
             base_url=self.config.base_url, language=self.config.language,
             pages=tuple(NavLink(p.title, p.url) for p in data.pages if p.in_nav),
+            search=self.config.search.enabled,
         )
 
     def view(self, slug: str) -> PaperView:

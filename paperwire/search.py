@@ -1,0 +1,70 @@
+"""Site search: the search page, and a Pagefind index of the paper pages.
+
+Pagefind reads the staged HTML and writes a chunked index beside it, in
+``pagefind/``; the search page loads ``pagefind/pagefind.js``, which fetches
+only the index chunks and result fragments a query needs.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path, PurePosixPath
+from typing import Iterator
+
+from .errors import ContentError
+from .render.site import Output, SiteRenderer
+from .writer import Staging
+
+SEARCH_PAGE = "search/index.html"
+BUNDLE_DIR = "pagefind"
+# Only paper pages are results; they mark their content with data-pagefind-body.
+PAPER_PAGES = "papers/*/index.html"
+# The topic chips would open every excerpt with topic names; results show the topics anyway
+# (from the article's data-pagefind-meta), and the arXiv links are not prose.
+_NOT_INDEXED = ".paper-page .chips, .paper-page .links"
+# Pagefind's ready-made interfaces; the search page uses pagefind.js directly,
+# so these would only be dead weight (and third-party CSS) in the site.
+_UNUSED_BUNDLE_FILES = (
+    "pagefind-ui.js", "pagefind-ui.css", "pagefind-modular-ui.js", "pagefind-modular-ui.css",
+    "pagefind-component-ui.js", "pagefind-component-ui.css", "pagefind-highlight.js",
+)
+
+
+class SearchIndexError(ContentError):
+    """Pagefind could not index the site (reported like a content error: one line, exit 2)."""
+
+
+def search_page(renderer: SiteRenderer) -> Iterator[Output]:
+    """Yield the search page, which runs queries in the browser."""
+    yield renderer.render("search.html", SEARCH_PAGE, page_title="Search", section="search",
+                          description=f"Search the papers of {renderer.config.title}.")
+
+
+def pagefind_command(site: Path) -> list[str]:
+    """Return the Pagefind command line that indexes the paper pages of ``site``."""
+    from pagefind.service import get_executable  # the binary from pagefind[extended]
+
+    binary = get_executable()
+    if binary is None:
+        raise SearchIndexError(BUNDLE_DIR, None, "the Pagefind binary was not found; install pagefind[extended]")
+    return [str(binary), "--site", str(site), "--glob", PAPER_PAGES,
+            "--exclude-selectors", _NOT_INDEXED, "--output-subdir", BUNDLE_DIR, "--silent"]
+
+
+def index_search(staging: Staging) -> None:
+    """Index the staged paper pages into ``pagefind/`` and register its files."""
+    root = staging.root
+    if not any(path.match(PAPER_PAGES) for path in staging.paths):
+        return  # no papers: Pagefind refuses an empty site, and there is nothing to find
+    result = subprocess.run(pagefind_command(root), capture_output=True, text=True)
+    if result.returncode != 0:
+        detail = (result.stderr or result.stdout).strip().splitlines()
+        reason = detail[-1] if detail else f"exit status {result.returncode}"
+        raise SearchIndexError(BUNDLE_DIR, None, f"indexing failed: {reason}")
+    bundle = root / BUNDLE_DIR
+    for name in _UNUSED_BUNDLE_FILES:
+        (bundle / name).unlink(missing_ok=True)
+    shutil.rmtree(bundle / "playground", ignore_errors=True)
+    staging.register(PurePosixPath(path.relative_to(root).as_posix())
+                     for path in sorted(bundle.rglob("*")) if path.is_file())

@@ -1,0 +1,83 @@
+"""Related papers: nearest by text, topped up by shared topics, deterministic."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from paperwire.related import RELATED_COUNT, nearest_by_text, related_papers
+
+from .helpers import make_paper
+
+# Nine papers on unrelated subjects, except that the first two are both about
+# confining tokamak plasma with superconducting magnets.
+PAPERS = [
+    ("tokamak-coils", "Superconducting coils for tokamak plasma confinement",
+     "We design superconducting magnet coils that confine tokamak plasma and reduce disruptions in fusion reactors."),
+    ("plasma-magnets", "Magnetic confinement of fusion plasma in compact tokamaks",
+     "Compact tokamak reactors confine fusion plasma with high-field superconducting magnets; disruptions are rarer."),
+    ("bird-songs", "Learning bird songs from field recordings",
+     "We classify bird songs in noisy field recordings with a small audio network and release the recordings."),
+    ("protein-folding", "Protein folding with geometric priors",
+     "Geometric priors over residue contacts improve protein folding accuracy on held-out protein families."),
+    ("traffic-forecast", "Forecasting city traffic with graph networks",
+     "Road sensors form a graph; a graph network forecasts city traffic an hour ahead during rush hour."),
+    ("legal-summaries", "Summarising court rulings for citizens",
+     "Long court rulings are summarised into plain language that citizens can read, judged by lawyers."),
+    ("robot-grasping", "Robot grasping of transparent objects",
+     "A robot arm learns grasping of transparent glass objects from depth images and tactile feedback."),
+    ("crop-yield", "Satellite images predict crop yield",
+     "Satellite images of farms predict crop yield weeks before harvest across many seasons and regions."),
+    ("music-transcription", "Piano music transcription in real time",
+     "Piano recordings are transcribed into notes in real time by a streaming model of onsets and pedals."),
+]
+
+
+def ranked_papers(topics=("other",)):
+    return tuple(make_paper(slug, title, abstract, topics=topics, score=10 - i)
+                 for i, (slug, title, abstract) in enumerate(PAPERS))
+
+
+def test_nearest_neighbour_is_the_paper_written_to_be_similar():
+    related = related_papers(ranked_papers())
+    assert related["tokamak-coils"][0] == "plasma-magnets"
+    assert related["plasma-magnets"][0] == "tokamak-coils"
+
+
+def test_every_paper_gets_up_to_five_others_without_itself():
+    papers = ranked_papers()
+    related = related_papers(papers)
+    assert set(related) == {p.slug for p in papers}
+    for slug, others in related.items():
+        assert len(others) == RELATED_COUNT and slug not in others and len(set(others)) == len(others)
+
+
+def test_shared_topics_fill_the_places_text_leaves_empty():
+    # Unrelated abstracts have no neighbours above the threshold: topics (then rank) decide.
+    papers = ranked_papers()
+    papers = papers[:2] + tuple(replace(p, topics=("retrieval",)) for p in papers[2:4]) + papers[4:]
+    related = related_papers(papers)
+    # Protein folding shares no telling word with any other abstract, and a topic with bird songs.
+    assert nearest_by_text([f"{p.title}. {p.abstract}" for p in papers])[3] == []
+    assert related["protein-folding"][0] == "bird-songs"
+    assert related["tokamak-coils"][0] == "plasma-magnets"
+
+
+def test_equal_scores_go_to_the_better_ranked_paper_and_runs_agree():
+    texts = ["alpha beta", "alpha beta", "alpha beta", "x1 y1", "x2 y2", "x3 y3", "x4 y4"]
+    first = nearest_by_text(texts)
+    assert first[:3] == [[1, 2], [0, 2], [0, 1]] and first[3:] == [[], [], [], []]
+    assert nearest_by_text(texts) == first
+
+
+def test_tiny_corpora_have_no_text_neighbours():
+    assert nearest_by_text([]) == []
+    assert nearest_by_text(["only one"]) == [[]]
+    assert nearest_by_text(["no shared words", "entirely different text"]) == [[], []]
+
+
+def test_every_paper_page_has_a_related_section(sample_site):
+    pages = sorted((sample_site / "papers").glob("*/index.html"))
+    assert len(pages) == 326
+    for page in pages:
+        html = page.read_text(encoding="utf-8")
+        assert html.count('<section class="related"') == 1, page

@@ -1,0 +1,101 @@
+"""Static search: the Pagefind index of paper pages, the search page, the header box."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+
+from paperwire.pipeline import build
+
+from .helpers import StaticServer, make_content
+
+
+def tree_digest(folder: Path) -> dict[str, str]:
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def test_index_covers_every_paper_page_and_nothing_else(sample_site):
+    papers = json.loads((sample_site / "api/papers.json").read_text())
+    bundle = sample_site / "pagefind"
+    assert (bundle / "pagefind.js").is_file() and (sample_site / "search/index.html").is_file()
+    assert len(list((bundle / "fragment").iterdir())) == len(papers)
+    assert not list(bundle.glob("*.html")) and not (bundle / "pagefind-ui.js").exists()
+
+
+def test_every_page_has_a_search_box_that_works_without_javascript(sample_site):
+    home = (sample_site / "index.html").read_text()
+    assert '<form class="site-search" role="search" action="./search/">' in home
+    paper = next((sample_site / "papers").glob("*/index.html")).read_text()
+    assert 'action="../../search/"' in paper and 'type="search" name="q"' in paper
+    assert "data-pagefind-body" in paper and 'data-pagefind-meta="topics:' in paper
+
+
+def test_index_is_the_same_for_the_same_input(tmp_path):
+    content = make_content(tmp_path, copy_sample_corpus=True)
+    build(content, tmp_path / "one")
+    build(content, tmp_path / "two")
+    assert tree_digest(tmp_path / "one/pagefind") == tree_digest(tmp_path / "two/pagefind")
+
+
+def search_for(page, url: str, query: str):
+    page.goto(url)
+    page.locator("#search-q").fill(query)
+    first = page.locator("#search-results li.search-result").first
+    first.wait_for(timeout=15_000)
+    return first
+
+
+def test_query_from_an_abstract_finds_the_paper_and_links_to_it(page, sample_server, sample_site):
+    papers = json.loads((sample_site / "api/papers.json").read_text())
+    target = papers[7]
+    words = " ".join(target["abstract"].split()[3:9])
+    first = search_for(page, sample_server + "search/", words)
+    titles = page.locator("#search-results .paper-title a").all_inner_texts()
+    assert target["title"] in titles[:5]
+    assert first.locator(".search-excerpt mark").count() >= 1
+    assert page.locator("#search-results .search-topics").first.inner_text().strip() != ""
+    assert "q=" in page.url
+    page.locator("#search-results .paper-title a", has_text=target["title"]).first.click()
+    page.wait_for_load_state()
+    assert page.locator("h1").inner_text() == target["title"]
+    assert page.url.endswith(target["url"])
+
+
+def test_header_box_submits_to_the_search_page_which_runs_the_query(page, sample_server, sample_site):
+    papers = json.loads((sample_site / "api/papers.json").read_text())
+    target = papers[0]
+    page.goto(sample_server + "topics/")
+    page.locator("#site-search-q").fill(target["title"])
+    page.locator("#site-search-q").press("Enter")
+    page.wait_for_url("**/search/?q=*")
+    assert page.locator("#search-q").input_value() == target["title"]
+    page.locator("#search-results li.search-result").first.wait_for(timeout=15_000)
+    assert page.locator("#search-results .paper-title a").first.inner_text() == target["title"]
+
+
+def test_search_works_under_a_sub_path(page, sample_site):
+    # Serve the folder above the site: the site lives at /site/.
+    with StaticServer(sample_site.parent) as server:
+        first = search_for(page, server.url + f"{sample_site.name}/search/", "retrieval")
+        first.locator(".paper-title a").click()
+        page.wait_for_load_state()
+        assert f"/{sample_site.name}/papers/" in page.url
+        assert page.locator("article.paper-page h1").count() == 1
+
+
+def test_no_results_says_so(page, sample_server):
+    page.goto(sample_server + "search/?q=zzqxjv")
+    page.locator("#search-status", has_text="No papers match").wait_for(timeout=15_000)
+    assert page.locator("#search-results li").count() == 0
