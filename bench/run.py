@@ -171,6 +171,23 @@ def timed(size: int, tool: str, scenario: str, papers: int, repeat: int, command
     return run
 
 
+def time_search_index(n: int, papers: int, site: Path, timeout: float) -> Run:
+    """Time Pagefind indexing the built site's paper pages, as a build with search does."""
+    from paperwire.search import BUNDLE_DIR, pagefind_command
+
+    result = measure(pagefind_command(site), timeout)
+    bundle = site / BUNDLE_DIR
+    files = [p for p in bundle.rglob("*") if p.is_file()]
+    size_mb = sum(p.stat().st_size for p in files) / 1e6
+    largest_kb = max((p.stat().st_size for p in files), default=0) / 1e3
+    print(f"  pagefind  search index         : {result.wall_s:8.2f} s  {result.peak_rss_mb:7.1f} MB  "
+          f"{len(files)} files, {size_mb:.1f} MB, largest {largest_kb:.0f} KB", flush=True)
+    shutil.rmtree(bundle, ignore_errors=True)  # the paperwire rebuilds compare without it
+    return Run(n, "pagefind", "search index", papers, 1, result.returncode == 0, round(result.wall_s, 3),
+               round(result.cpu_s, 2), round(result.peak_rss_mb, 1), len(files), 0,
+               f"{size_mb:.1f} MB, largest file {largest_kb:.0f} KB")
+
+
 def bench_size(n: int, repeats: int, args: argparse.Namespace, hugo: Path, trash: Path) -> list[Run]:
     """Generate one corpus of ``n`` papers and run every scenario ``repeats`` times."""
     work = OUT / str(n)
@@ -193,6 +210,8 @@ def bench_size(n: int, repeats: int, args: argparse.Namespace, hugo: Path, trash
                           hugo_out, args.timeout))
         runs.append(timed(n, "paperwire", SCENARIOS[1], papers, repeat, paperwire_command(content, pw_out), pw_out,
                           args.timeout))
+        if repeat == 1:
+            runs.append(time_search_index(n, papers, pw_out, args.timeout))
         runs.append(timed(n, "hugo", SCENARIOS[1], papers, repeat, hugo_command(hugo, hugo_source, hugo_out),
                           hugo_out, args.timeout))
         if args.format == "text":
