@@ -28,6 +28,16 @@ def tree_hashes(folder: Path) -> dict[str, str]:
             for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
+def wait_until(condition, seconds: float = 20.0) -> bool:
+    """Poll ``condition`` until it holds or ``seconds`` pass; return whether it held."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return condition()
+
+
 def cli(*args: str, env: dict | None = None, **kwargs) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, str(ROOT / "build.py"), *args], capture_output=True, text=True,
                           env={**os.environ, **(env or {})}, timeout=300, **kwargs)
@@ -82,9 +92,11 @@ def test_sigkill_at_any_moment_leaves_previous_site(tmp_path, delay):
         assert after == before
     else:
         assert set(after) == set(before)
-    # The next build cleans up whatever the killed one left beside the output.
+    # The next build cleans up whatever the killed one left beside the output:
+    # its staging folder at once, the retired site in a background process.
     assert cli("--content", str(content), "--out", str(out), "-q").returncode == 0
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".paperwire-")]
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".paperwire-site.new-")]
+    assert wait_until(lambda: not [p for p in tmp_path.iterdir() if p.name.startswith(".paperwire-")])
     assert "changed" in (out / "index.html").read_text()
 
 
