@@ -112,7 +112,7 @@ def gather(content_dir: Path, keep_going: bool = False, timer: StageTimer | None
     papers = classify_all(papers, topics, jobs)
     timer.done("classify")
     papers = rank(papers, config.trending)
-    related = related_papers(papers)
+    related = related_papers(papers, jobs=jobs)
     timer.done("rank")
     return SiteData(config=config, topics=topics, papers=papers, related=related, pages=pages,
                     warnings=corpus.warnings, files_read=corpus.files_read)

@@ -17,6 +17,7 @@ import re
 from collections import Counter, defaultdict
 from typing import TYPE_CHECKING
 
+from .parallel import map_chunks
 from .records import Paper
 
 if TYPE_CHECKING:
@@ -50,13 +51,14 @@ your yours yourself yourselves
 _CANDIDATES_PER_TOPIC = 40
 
 
-def related_papers(papers: tuple[Paper, ...], count: int = RELATED_COUNT) -> dict[str, tuple[str, ...]]:
+def related_papers(papers: tuple[Paper, ...], count: int = RELATED_COUNT,
+                   jobs: int = 1) -> dict[str, tuple[str, ...]]:
     """Map each paper's slug to up to ``count`` related slugs (papers are ranked, best first).
 
     The nearest papers by text come first; papers sharing topics fill the
     remaining places.
     """
-    by_text = nearest_by_text([f"{p.title}. {p.abstract}" for p in papers], count)
+    by_text = nearest_by_text([f"{p.title}. {p.abstract}" for p in papers], count, jobs)
     by_topics = related_by_topics(papers, count)
     related: dict[str, tuple[str, ...]] = {}
     for paper, neighbours in zip(papers, by_text):
@@ -66,30 +68,39 @@ def related_papers(papers: tuple[Paper, ...], count: int = RELATED_COUNT) -> dic
     return related
 
 
-def nearest_by_text(texts: list[str], count: int = RELATED_COUNT) -> list[list[int]]:
+def nearest_by_text(texts: list[str], count: int = RELATED_COUNT, jobs: int = 1) -> list[list[int]]:
     """Return, for each text, the indices of up to ``count`` most similar others, best first.
 
     Only pairs whose cosine is at least MIN_SIMILARITY count; equal scores go
-    to the lower index (the better-ranked paper).
+    to the lower index (the better-ranked paper). Blocks of rows are
+    independent, so ``jobs`` processes share them, with identical results.
     """
-    import numpy as np
 
     vectors = _tfidf(texts)
     if vectors is None:
         return [[] for _ in texts]
     queries = _strongest_terms(vectors, QUERY_TERMS)
     by_term = _first_per_row(vectors.T.tocsr(), POSTINGS)
+    starts = range(0, len(texts), _ROWS)
     nearest: list[list[int]] = []
-    for start in range(0, len(texts), _ROWS):
-        # Candidates by the strongest terms, then their exact cosine.
-        partial = (queries[start: start + _ROWS] @ by_term).tocsr()
-        size = partial.shape[0]
-        rows = np.repeat(np.arange(size), np.diff(partial.indptr))
-        rows, cols = _best_per_row(rows, partial.indices, partial.data, start, CANDIDATES, CANDIDATE_MINIMUM)
-        exact = np.asarray(vectors[rows + start].multiply(vectors[cols]).sum(axis=1)).ravel()
-        rows, cols = _best_per_row(rows, cols, exact, start, count, MIN_SIMILARITY)
-        nearest.extend(group.tolist() for group in np.split(cols, np.searchsorted(rows, np.arange(1, size))))
+    for rows in map_chunks(_nearest_rows, starts, (vectors, queries, by_term, count), jobs):
+        nearest.extend(rows)
     return nearest
+
+
+def _nearest_rows(context: tuple, start: int) -> list[list[int]]:
+    """Return the nearest others of papers ``start`` to ``start + _ROWS`` (a worker's task)."""
+    import numpy as np
+
+    vectors, queries, by_term, count = context
+    # Candidates by the strongest terms, then their exact cosine.
+    partial = (queries[start: start + _ROWS] @ by_term).tocsr()
+    size = partial.shape[0]
+    rows = np.repeat(np.arange(size), np.diff(partial.indptr))
+    rows, cols = _best_per_row(rows, partial.indices, partial.data, start, CANDIDATES, CANDIDATE_MINIMUM)
+    exact = np.asarray(vectors[rows + start].multiply(vectors[cols]).sum(axis=1)).ravel()
+    rows, cols = _best_per_row(rows, cols, exact, start, count, MIN_SIMILARITY)
+    return [group.tolist() for group in np.split(cols, np.searchsorted(rows, np.arange(1, size)))]
 
 
 def _best_per_row(rows: "np.ndarray", cols: "np.ndarray", scores: "np.ndarray", start: int, count: int,

@@ -81,3 +81,15 @@ def test_every_paper_page_has_a_related_section(sample_site):
     for page in pages:
         html = page.read_text(encoding="utf-8")
         assert html.count('<section class="related"') == 1, page
+
+
+def test_nearest_by_text_is_the_same_for_any_number_of_workers(monkeypatch):
+    import paperwire.related as related
+
+    words = ["graph", "neural", "vision", "retrieval", "diffusion", "sparse", "expert", "quantum", "protein", "speech"]
+    texts = [" ".join(words[(i * 7 + j) % len(words)] + f" topic{i % 6} item{j}" for j in range(12)) for i in range(60)]
+    monkeypatch.setattr(related, "_ROWS", 7)  # several blocks of rows, so workers share them
+    one = related.nearest_by_text(texts, jobs=1)
+    two = related.nearest_by_text(texts, jobs=2)
+    assert one == two
+    assert any(one)
