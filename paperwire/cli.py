@@ -152,21 +152,26 @@ def run_build(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_digest(args: argparse.Namespace) -> int:
+def _gather_day(args: argparse.Namespace) -> tuple[Any, dt.date]:
+    """Read the content and pick the digest's day; ContentError when either fails."""
     from .pipeline import gather
-    from .render.digest import choose_day, digest_outputs, render_digest
+    from .render.digest import choose_day
+
+    if not args.content.is_dir():
+        raise ContentError(str(args.content), None, "content folder not found")
+    data = gather(args.content, args.keep_going)
+    try:
+        return data, choose_day(data.papers, args.date)
+    except ValueError as exc:
+        raise ContentError(str(args.content), None, str(exc)) from None
+
+
+def run_digest(args: argparse.Namespace) -> int:
+    from .render.digest import digest_outputs, render_digest
     from .render.environment import make_environment
     from .writer import write_text_file
 
-    if not args.content.is_dir():
-        _err(f"{args.content}: content folder not found")
-        return 2
-    data = gather(args.content, args.keep_going)
-    try:
-        day = choose_day(data.papers, args.date)
-    except ValueError as exc:
-        _err(str(exc))
-        return 2
+    data, day = _gather_day(args)
     digest = render_digest(data, make_environment(args.content), day)
     # A side output beside the site: the next build replaces OUT/ and drops it.
     for path, body in digest_outputs(digest, data.config, (day.isoformat(),)):
@@ -177,23 +182,13 @@ def run_digest(args: argparse.Namespace) -> int:
 
 
 def run_send(args: argparse.Namespace) -> int:
-    from .pipeline import gather
-    from .render.digest import choose_day
     from .render.environment import make_environment
     from .render.views import topics_by_slug
     from .send import credentials_from_env, deliver, plan_messages, ssl_context_from_env, write_dry_run
     from .subscribers import load_subscribers
 
-    if not args.content.is_dir():
-        _err(f"{args.content}: content folder not found")
-        return 2
-    data = gather(args.content, args.keep_going)
+    data, day = _gather_day(args)
     subscribers = load_subscribers(args.content, frozenset(topics_by_slug(data.topics)))
-    try:
-        day = choose_day(data.papers, args.date)
-    except ValueError as exc:
-        _err(str(exc))
-        return 2
     plan = plan_messages(data, make_environment(args.content), day, subscribers)
     if args.dry_run:
         folder = args.dry_run_dir or args.out / "digest" / "outbox-dry-run"

@@ -18,13 +18,6 @@ def tree_digest(folder: Path) -> dict[str, str]:
             for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    yield page
-    context.close()
-
 
 def test_index_covers_every_paper_page_and_nothing_else(sample_site):
     papers = json.loads((sample_site / "api/papers.json").read_text())
