@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, replace
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Callable, Iterator, Protocol, Sequence
 
 from .classify import classify
@@ -141,7 +141,7 @@ class PaperJob:
     salt: str
 
 
-def _render_paper_pages(job: PaperJob, slugs: Sequence[str]) -> tuple[list[tuple[PurePosixPath, str]], dict[str, str]]:
+def _render_paper_pages(job: PaperJob, slugs: Sequence[str]) -> tuple[list[tuple[str, str]], dict[str, str]]:
     """Render (or link, when unchanged) the pages of ``slugs``.
 
     Returns their (path, key) pairs and their list entries, which the parent
@@ -160,7 +160,7 @@ def _render_paper_pages(job: PaperJob, slugs: Sequence[str]) -> tuple[list[tuple
     written += link_outputs(job.staging_root, job.previous_out, unchanged)
     by_path = dict(zip((f"papers/{slug}/index.html" for slug in slugs), keys))
     items = {slug: job.renderer.item_source(slug) for slug in slugs}
-    return [(path, by_path[path.as_posix()]) for path in written], items
+    return [(path, by_path[path]) for path in written], items
 
 
 def render_and_write(data: SiteData, content_dir: Path, staging: Staging, jobs: int,
@@ -187,7 +187,7 @@ def render_and_write(data: SiteData, content_dir: Path, staging: Staging, jobs: 
         staging.write(static_files(content_dir))
         for pairs, items in paper_pages:
             staging.register(path for path, _ in pairs)
-            keys.update((path.as_posix(), key) for path, key in pairs)
+            keys.update(pairs)
             renderer.add_items(items)
             timer.step("paper pages")
     staging.write(render_site(renderer))

@@ -12,12 +12,10 @@ candidates (rare terms, the telling ones, have short posting lists anyway).
 
 from __future__ import annotations
 
-import itertools
-import re
-from collections import Counter, defaultdict
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Sequence
 
 from .parallel import map_chunks
+from .tfidf import tfidf_vectors
 from .records import Paper
 
 if TYPE_CHECKING:
@@ -29,23 +27,9 @@ MIN_SIMILARITY = 0.08  # below this, two papers share little more than common wo
 QUERY_TERMS = 16  # the strongest terms of each paper, which find its candidates
 CANDIDATES = 40  # candidates per paper whose exact cosine is computed
 POSTINGS = 64  # a term proposes at most its best-ranked papers as candidates: bounds the work
-_ROWS = 2000  # papers per sparse product: bounds memory, and fixes the order of float sums
+_ROWS = 500  # papers per sparse product: bounds memory, and fixes the order of float sums
 _SCALE = 100_000  # scores are rounded to 1/_SCALE, so ties are broken by rank, not by float noise
 CANDIDATE_MINIMUM = 0.02  # a weaker share of the strongest terms rarely leads to a close paper
-_WORD = re.compile(r"\b\w\w+\b")
-# English function words; words common in abstracts drop out by document frequency.
-STOP_WORDS = frozenset("""
-about above across after again against all almost also although always among an and another any are
-around as at be became because become been before being below between both but by can cannot could did
-do does doing done down during each either else enough etc even ever every few for from further had has
-have having he her here hers herself him himself his how however if in into is it its itself just least
-less many may me might more most much must my myself neither no nor not now of off often on once one only
-onto or other others otherwise our ours ourselves out over own per perhaps rather same she should since so
-some such than that the their theirs them themselves then there thereby therefore these they this those
-though through thus to together too toward towards under until up upon us very via was we well were what
-whatever when where whereas whether which while who whom whose why will with within without would yet you
-your yours yourself yourselves
-""".split())
 # Looking this far down each topic's ranking is enough to fill five slots
 # with the best-scoring neighbours, and keeps the work linear in papers.
 _CANDIDATES_PER_TOPIC = 40
@@ -58,7 +42,7 @@ def related_papers(papers: tuple[Paper, ...], count: int = RELATED_COUNT,
     The nearest papers by text come first; papers sharing topics fill the
     remaining places.
     """
-    by_text = nearest_by_text([f"{p.title}. {p.abstract}" for p in papers], count, jobs)
+    by_text = nearest_by_text(PaperTexts(papers), count, jobs)
     by_topics = related_by_topics(papers, count)
     related: dict[str, tuple[str, ...]] = {}
     for paper, neighbours in zip(papers, by_text):
@@ -68,7 +52,26 @@ def related_papers(papers: tuple[Paper, ...], count: int = RELATED_COUNT,
     return related
 
 
-def nearest_by_text(texts: list[str], count: int = RELATED_COUNT, jobs: int = 1) -> list[list[int]]:
+class PaperTexts(Sequence[str]):
+    """The text of each paper (title and abstract), made when asked for.
+
+    A list of them all would be a second copy of the corpus in memory.
+    """
+
+    def __init__(self, papers: Sequence[Paper]):
+        self.papers = papers
+
+    def __len__(self) -> int:
+        return len(self.papers)
+
+    def __getitem__(self, index):  # type: ignore[override]
+        if isinstance(index, slice):
+            return [f"{p.title}. {p.abstract}" for p in self.papers[index]]
+        paper = self.papers[index]
+        return f"{paper.title}. {paper.abstract}"
+
+
+def nearest_by_text(texts: Sequence[str], count: int = RELATED_COUNT, jobs: int = 1) -> list[list[int]]:
     """Return, for each text, the indices of up to ``count`` most similar others, best first.
 
     Only pairs whose cosine is at least MIN_SIMILARITY count; equal scores go
@@ -76,7 +79,7 @@ def nearest_by_text(texts: list[str], count: int = RELATED_COUNT, jobs: int = 1)
     independent, so ``jobs`` processes share them, with identical results.
     """
 
-    vectors = _tfidf(texts)
+    vectors = tfidf_vectors(texts, jobs)
     if vectors is None:
         return [[] for _ in texts]
     queries = _strongest_terms(vectors, QUERY_TERMS)
@@ -122,46 +125,6 @@ def _best_per_row(rows: "np.ndarray", cols: "np.ndarray", scores: "np.ndarray", 
     return rows[place < count], cols[place < count]
 
 
-def _tfidf(texts: list[str]) -> "scipy.sparse.csr_matrix | None":
-    """Return the L2-normalised TF-IDF rows of ``texts``, or None when no term is shared.
-
-    As scikit-learn's ``TfidfVectorizer(sublinear_tf=True, min_df=2,
-    max_df=0.5)`` computes them (words of two or more letters, smoothed idf),
-    without the second of import time that scikit-learn costs every build.
-    """
-    import numpy as np
-    import scipy.sparse
-
-    vocabulary: defaultdict[str, int] = defaultdict(itertools.count().__next__)  # word -> number, first seen first
-    indices: list[int] = []
-    counts: list[int] = []
-    indptr = [0]
-    for text in texts:
-        bag = Counter(_WORD.findall(text.lower()))
-        for word in STOP_WORDS.intersection(bag):
-            del bag[word]
-        indices.extend(map(vocabulary.__getitem__, bag))
-        counts.extend(bag.values())
-        indptr.append(len(indices))
-    if len(texts) < 2 or not indices:
-        return None
-    terms = np.array(indices, dtype=np.int64)
-    rows = np.repeat(np.arange(len(texts)), np.diff(indptr))
-    df = np.bincount(terms, minlength=len(vocabulary))
-    wanted = (df >= 2) & (df <= 0.5 * len(texts))  # in one paper only, or in most: says nothing
-    if not wanted.any():
-        return None
-    kept = wanted[terms]
-    rows, terms = rows[kept], np.cumsum(wanted)[terms[kept]] - 1
-    idf = np.log((1 + len(texts)) / (1 + df[wanted])) + 1
-    weights = (1 + np.log(np.array(counts, dtype=np.float32)[kept])) * idf[terms].astype(np.float32)
-    norms = np.sqrt(np.bincount(rows, weights=weights.astype(np.float64) ** 2, minlength=len(texts)))
-    weights /= norms[rows].astype(np.float32)
-    matrix = scipy.sparse.csr_matrix((weights, (rows, terms)), shape=(len(texts), int(wanted.sum())))
-    matrix.sort_indices()
-    return matrix
-
-
 def _first_per_row(matrix: "scipy.sparse.csr_matrix", count: int) -> "scipy.sparse.csr_matrix":
     """Return ``matrix`` keeping only the first ``count`` entries of each row."""
     import numpy as np
@@ -193,19 +156,19 @@ def _strongest_terms(vectors: "scipy.sparse.csr_matrix", terms: int) -> "scipy.s
 
 def related_by_topics(papers: tuple[Paper, ...], count: int = RELATED_COUNT) -> dict[str, tuple[str, ...]]:
     """Map each paper's slug to up to ``count`` slugs sharing the most topics, then the best scores."""
-    position = {p.slug: i for i, p in enumerate(papers)}
-    members: dict[str, list[Paper]] = {}
-    for paper in papers:
+    members: dict[str, list[int]] = {}
+    for index, paper in enumerate(papers):
         for topic in paper.topics:
-            members.setdefault(topic, []).append(paper)
+            members.setdefault(topic, []).append(index)
+    # Papers with the same topics have the same candidates, all but themselves:
+    # one choice per distinct set of topics, of one place more than needed.
+    best_for: dict[tuple[str, ...], list[int]] = {}
+    for topics in dict.fromkeys(p.topics for p in papers):
+        own = set(topics)
+        candidates = {i for topic in topics for i in members[topic][:_CANDIDATES_PER_TOPIC + 1]}
+        best_for[topics] = sorted(candidates, key=lambda i: (-len(own.intersection(papers[i].topics)), i))
     related: dict[str, tuple[str, ...]] = {}
-    for paper in papers:
-        own = set(paper.topics)
-        candidates: dict[str, int] = {}
-        for topic in paper.topics:
-            for other in members[topic][:_CANDIDATES_PER_TOPIC + 1]:
-                if other.slug != paper.slug and other.slug not in candidates:
-                    candidates[other.slug] = len(own.intersection(papers[position[other.slug]].topics))
-        best = sorted(candidates, key=lambda slug: (-candidates[slug], position[slug]))
-        related[paper.slug] = tuple(best[:count])
+    for index, paper in enumerate(papers):
+        best = best_for[paper.topics]
+        related[paper.slug] = tuple(papers[i].slug for i in best[:count + 1] if i != index)[:count]
     return related

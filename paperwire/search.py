@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Iterator
 
 from .errors import ContentError
@@ -55,7 +55,7 @@ def pagefind_command(site: Path) -> list[str]:
 def index_search(staging: Staging) -> None:
     """Index the staged paper pages into ``pagefind/`` and register its files."""
     root = staging.root
-    if not any(path.match(PAPER_PAGES) for path in staging.paths):
+    if not any(path.startswith("papers/") and path.endswith("/index.html") for path in staging.paths):
         return  # no papers: Pagefind refuses an empty site, and there is nothing to find
     result = subprocess.run(pagefind_command(root), capture_output=True, text=True)
     if result.returncode != 0:
@@ -66,5 +66,5 @@ def index_search(staging: Staging) -> None:
     for name in _UNUSED_BUNDLE_FILES:
         (bundle / name).unlink(missing_ok=True)
     shutil.rmtree(bundle / "playground", ignore_errors=True)
-    staging.register(PurePosixPath(path.relative_to(root).as_posix())
+    staging.register(path.relative_to(root).as_posix()
                      for path in sorted(bundle.rglob("*")) if path.is_file())

@@ -33,9 +33,15 @@ def paper_json(paper: Paper) -> dict[str, Any]:
     }
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def dumps(value: Any) -> str:
     """Serialise JSON safely for files and for <script> blocks alike."""
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=False)
+    return _script_safe(_ENCODER.encode(value))
+
+
+def _script_safe(text: str) -> str:
     # Escaped so no text can close a <script> element or start an HTML comment,
     # and U+2028/2029 stay legal in older JavaScript.
     return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
@@ -44,5 +50,5 @@ def dumps(value: Any) -> str:
 
 def render_api(papers: tuple[Paper, ...]) -> Iterator[tuple[str, bytes]]:
     """Yield ``api/papers.json``: every paper, in trending order."""
-    body = "[\n" + ",\n".join(dumps(paper_json(p)) for p in papers) + "\n]\n"
+    body = _script_safe("[\n" + ",\n".join(map(_ENCODER.encode, map(paper_json, papers))) + "\n]\n")
     yield "api/papers.json", body.encode("utf-8")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Iterator, Sequence
 
 import jinja2
@@ -14,10 +14,17 @@ from ..pages import MarkdownPage
 from ..config import SiteConfig
 from .api import dumps
 from ..classify import OTHER
-from .views import PaperView, paper_view, topic_link, topics_by_slug
+from .shell import PageShell
+from .views import PaperView, paper_view, plain_values, topic_link, topics_by_slug
 
 Output = tuple[str, bytes]
 ROOT_MARK = "<paperwire-root>"
+# Templates of which a build renders hundreds or thousands of pages: their
+# chrome is rendered once per depth (see shell.py). The values a page's chrome
+# shows of its own; anything else page-specific stays out of the chrome.
+MANY_PAGE_TEMPLATES = frozenset({"paper.html", "index.html", "topic.html", "day.html"})
+CHROME_VALUES = ("page_title", "description", "canonical")
+_DAILY_FIELDS = frozenset({"score", "position"})
 
 
 @dataclass(frozen=True)
@@ -100,6 +107,7 @@ class SiteRenderer:
         self.positions = {p.slug: i for i, p in enumerate(data.papers, 1)}
         self._views: dict[str, PaperView] = {}
         self._items: dict[str, str] = {}
+        self._shells: dict[tuple, PageShell] = {}
         self.site = SiteView(
             title=self.config.title, description=self.config.description,
             base_url=self.config.base_url, language=self.config.language,
@@ -140,10 +148,22 @@ class SiteRenderer:
         context.setdefault("description", self.config.description)
         context.setdefault("alternates", ())
         context.setdefault("section", "")
-        root = context.pop("root", None) or root_for(path)
-        html = self.env.get_template(template).render(
-            site=self.site, root=root, canonical=self.config.base_url + page_url(path), **context)
+        # A relative root is dots and slashes: marked safe, it skips escaping.
+        root = context.pop("root", None) or Markup(root_for(path))
+        values = dict(site=self.site, root=root, canonical=self.config.base_url + page_url(path), **context)
+        if template in MANY_PAGE_TEMPLATES:
+            html = self._shell(template, root, context["section"], context["alternates"]).render(values)
+        else:
+            html = self.env.get_template(template).render(values)
         return path, html.encode("utf-8")
+
+    def _shell(self, template: str, root: str, section: str, alternates: tuple) -> PageShell:
+        key = (template, root, section, alternates)
+        shell = self._shells.get(key)
+        if shell is None:
+            shared = dict(site=self.site, root=root, section=section, alternates=alternates)
+            shell = self._shells[key] = PageShell(self.env.get_template(template), shared, CHROME_VALUES)
+        return shell
 
     def paginated(self, template: str, base: str, papers: Sequence[str], **context: Any) -> Iterator[Output]:
         """Yield ``base``index.html and ``base``page/N/index.html listing ``papers`` (slugs)."""
@@ -194,7 +214,7 @@ class SiteRenderer:
         view, related = self.paper_context(slug)
         # Paper pages show neither the score nor the trending position, which
         # change every day, so neither may invalidate an unchanged page.
-        return (replace(view, score=0.0, position=0), tuple((r.url, r.title) for r in related))
+        return (plain_values(view, _DAILY_FIELDS), tuple((r.url, r.title) for r in related))
 
     def paper_page(self, slug: str) -> Output:
         paper = self.papers[slug]

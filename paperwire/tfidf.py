@@ -1,0 +1,156 @@
+"""TF-IDF vectors of paper texts, tokenised with numpy instead of a regex.
+
+A regex or ``str.split`` makes one Python string per word: about five
+million at 20,000 papers, which costs more than everything else in the
+related-papers stage. Here each block of texts becomes one byte array; words
+are the runs of word bytes (ASCII letters, digits, underscore, and every
+byte of a non-ASCII character, so "modèle" stays one word), and each word is
+known by a 64-bit hash of its first 24 bytes and its length, computed for
+all words at once. Two different words sharing a hash is as unlikely as
+two random 64-bit numbers being equal.
+
+The weights are scikit-learn's ``TfidfVectorizer(sublinear_tf=True,
+min_df=2, max_df=0.5)``: words of two or more characters, English stop
+words dropped, smoothed idf, rows normalised to length 1.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Sequence
+
+from .parallel import map_chunks
+
+if TYPE_CHECKING:
+    import numpy as np
+    import scipy.sparse
+
+# English function words; words common in abstracts drop out by document frequency.
+STOP_WORDS = frozenset("""
+about above across after again against all almost also although always among an and another any are
+around as at be became because become been before being below between both but by can cannot could did
+do does doing done down during each either else enough etc even ever every few for from further had has
+have having he her here hers herself him himself his how however if in into is it its itself just least
+less many may me might more most much must my myself neither no nor not now of off often on once one only
+onto or other others otherwise our ours ourselves out over own per perhaps rather same she should since so
+some such than that the their theirs them themselves then there thereby therefore these they this those
+though through thus to together too toward towards under until up upon us very via was we well were what
+whatever when where whereas whether which while who whom whose why will with within without would yet you
+your yours yourself yourselves
+""".split())
+MIN_DF = 2  # a word in one paper only links it to nothing
+MAX_DF_SHARE = 0.5  # a word in most papers says nothing about any
+_BLOCK = 2000  # texts tokenised together: bounds the memory of the byte arrays
+_SEPARATOR = 0  # NUL between texts; clean text never contains it
+_KEY_BYTES = 24  # words agreeing on these and on length share a hash
+# A hash leaves room in 64 bits for the index of its text within a block
+# (see _count_block): 53 bits of hash are plenty for any vocabulary.
+_TEXT_BITS = (_BLOCK - 1).bit_length()
+_HASH_BITS = 64 - _TEXT_BITS
+
+
+def _word_bytes() -> "np.ndarray":
+    import numpy as np
+
+    table = np.zeros(256, dtype=bool)
+    for low, high in ((ord("0"), ord("9")), (ord("a"), ord("z")), (ord("A"), ord("Z"))):
+        table[low: high + 1] = True
+    table[ord("_")] = True
+    table[0x80:] = True  # the bytes of UTF-8 encoded non-ASCII characters
+    return table
+
+
+def word_hashes(texts: list[str]) -> tuple["np.ndarray", "np.ndarray"]:
+    """Return (text index, word hash) for every word of two or more bytes, in text order.
+
+    At most ``2 ** _TEXT_BITS`` texts at once.
+    """
+    import numpy as np
+
+    data = np.frombuffer("\0".join(texts).lower().encode("utf-8") + bytes(_KEY_BYTES + 8), dtype=np.uint8)
+    length = len(data) - _KEY_BYTES - 8
+    is_word = _word_bytes()[data[:length]]
+    edges = np.flatnonzero(np.diff(is_word, prepend=False, append=False))
+    starts, ends = edges[0::2], edges[1::2]
+    sizes = ends - starts
+    keep = sizes >= 2
+    starts, sizes = starts[keep], sizes[keep]
+    text_of = np.searchsorted(np.flatnonzero(data[:length] == _SEPARATOR), starts)
+    # Eight bytes starting at every offset, read straight from the buffer.
+    words_at = np.ndarray((length,), dtype="<u8", buffer=data, strides=(1,))
+    hashes = sizes.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    for part in range(_KEY_BYTES // 8):
+        valid = np.clip(sizes - 8 * part, 0, 8).astype(np.uint64)
+        # Keep only the word's own bytes: (1 << 8*valid) - 1, done in two shifts so 64 never occurs.
+        mask = ((np.uint64(1) << (np.uint64(4) * valid)) << (np.uint64(4) * valid)) - np.uint64(1)
+        mask[valid == 8] = np.uint64(0xFFFFFFFFFFFFFFFF)
+        chunk = words_at[np.minimum(starts + 8 * part, length - 1)] & mask
+        hashes = _mix(hashes ^ chunk)
+    return text_of, hashes >> np.uint64(_TEXT_BITS)
+
+
+def _mix(values: "np.ndarray") -> "np.ndarray":
+    """Scramble 64-bit values (the finaliser of MurmurHash3), so similar words get unrelated hashes."""
+    import numpy as np
+
+    values = values ^ (values >> np.uint64(33))
+    values = values * np.uint64(0xFF51AFD7ED558CCD)
+    values = values ^ (values >> np.uint64(33))
+    values = values * np.uint64(0xC4CEB93FE53AC863)
+    return values ^ (values >> np.uint64(33))
+
+
+def _count_block(_context: None, texts: list[str]) -> tuple["np.ndarray", "np.ndarray", "np.ndarray"]:
+    """Return (text index, word hash, count) per distinct word of each text, by text then hash."""
+    import numpy as np
+
+    text_of, hashes = word_hashes(texts)
+    # One sort of (text, hash) packed in 64 bits, then the runs of equal keys.
+    keys = np.sort((text_of.astype(np.uint64) << np.uint64(_HASH_BITS)) | hashes)
+    firsts = np.flatnonzero(np.diff(keys, prepend=keys[:1] ^ np.uint64(1)))
+    counts = np.diff(np.append(firsts, len(keys)))
+    keys = keys[firsts]
+    return ((keys >> np.uint64(_HASH_BITS)).astype(np.int32), keys & np.uint64((1 << _HASH_BITS) - 1),
+            counts.astype(np.int32))
+
+
+def tfidf_vectors(texts: Sequence[str], jobs: int = 1) -> "scipy.sparse.csr_matrix | None":
+    """Return the L2-normalised TF-IDF rows of ``texts``, or None when they share no word.
+
+    Works block by block (of _BLOCK texts), so that memory holds the counts
+    and the result, never a copy of every text or one array per word.
+    """
+    import numpy as np
+    import scipy.sparse
+
+    if len(texts) < 2:
+        return None
+    starts = range(0, len(texts), _BLOCK)
+    blocks = list(map_chunks(_count_block, [texts[i: i + _BLOCK] for i in starts], None, jobs))
+    # Term numbers in hash order, so that each row's terms stay sorted.
+    vocabulary = np.unique(np.concatenate([np.unique(hashes) for _, hashes, _ in blocks]))
+    df = np.zeros(len(vocabulary), dtype=np.int64)
+    for index, (text_of, hashes, counts) in enumerate(blocks):
+        terms = np.searchsorted(vocabulary, hashes).astype(np.int32)
+        df += np.bincount(terms, minlength=len(vocabulary))
+        blocks[index] = (text_of, terms, counts)
+    wanted = (df >= MIN_DF) & (df <= MAX_DF_SHARE * len(texts))
+    wanted[np.isin(vocabulary, word_hashes(sorted(STOP_WORDS))[1])] = False
+    if not wanted.any():
+        return None
+    column = (np.cumsum(wanted) - 1).astype(np.int32)
+    idf = (np.log((1 + len(texts)) / (1 + df[wanted])) + 1).astype(np.float32)
+    indices, data, row_sizes = [], [], []
+    for start, (text_of, terms, counts) in zip(starts, blocks):
+        kept = wanted[terms]
+        text_of, columns = text_of[kept], column[terms[kept]]
+        weights = (1 + np.log(counts[kept].astype(np.float32))) * idf[columns]
+        norms = np.sqrt(np.bincount(text_of, weights=weights.astype(np.float64) ** 2,
+                                    minlength=min(_BLOCK, len(texts) - start)))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            weights /= norms[text_of].astype(np.float32)
+        indices.append(columns)
+        data.append(weights)
+        row_sizes.append(np.bincount(text_of, minlength=len(norms)))
+    indptr = np.concatenate(([0], np.cumsum(np.concatenate(row_sizes)))).astype(np.int64)
+    return scipy.sparse.csr_matrix((np.concatenate(data), np.concatenate(indices), indptr),
+                                   shape=(len(texts), int(wanted.sum())))
