@@ -26,7 +26,7 @@ _EXTRA_MACROS = {
 
 # Only these characters make a text worth handing to the LaTeX parser; most
 # abstracts have none, and skipping the parser keeps big corpora fast.
-_LATEX_HINT = re.compile(r"[\\$~{]")
+_LATEX_HINT_CHARS = "\\$~{"
 # A % not already escaped is a literal percent in scraped text, not a comment.
 _BARE_PERCENT = re.compile(r"(?<!\\)%")
 # A tilde between two words is a LaTeX tie (Fig.~1); elsewhere it means "about".
@@ -100,15 +100,40 @@ def _latex_to_text(text: str) -> str:
     return _LATEX_SPAN.sub(lambda m: _span_to_text(m.group(0)), text)
 
 
+# ASCII that clean_text may change: the LaTeX hints, and the control
+# characters, which XML forbids or str.split() counts as spaces (and DEL, which
+# is not printable, so it takes the careful path too).
+_ASCII_TO_CLEAN = (_LATEX_HINT_CHARS + "".join(map(chr, range(0x20))) + "\x7f").encode("ascii")
+
+
+def _is_clean_ascii(text: str) -> bool:
+    """Return whether ASCII ``text`` is already as clean_text would make it.
+
+    ASCII is always NFC; without LaTeX hints or controls, its only space is
+    the plain one, so single spaces and no spaces at the ends is all it takes.
+    """
+    data = text.encode("ascii")
+    # Deleting the bytes to clean and comparing lengths is a single pass in C.
+    return (len(data.translate(None, _ASCII_TO_CLEAN)) == len(data)
+            and "  " not in text and not text.startswith(" ") and not text.endswith(" "))
+
+
 def clean_text(raw: str) -> str:
-    """Return ``raw`` as readable, XML-safe Unicode on one line."""
-    text = unicodedata.normalize("NFC", raw)
-    if _LATEX_HINT.search(text):
+    """Return ``raw`` as readable, XML-safe Unicode on one line.
+
+    A text cleaning leaves unchanged is returned itself, not a copy, so a
+    corpus's raw-to-clean table holds each such text once.
+    """
+    if raw.isascii() and _is_clean_ascii(raw):  # most titles and abstracts
+        return raw
+    text = unicodedata.normalize("NFC", raw)  # returns ``raw`` itself when already NFC
+    if any(hint in text for hint in _LATEX_HINT_CHARS):
         text = _latex_to_text(text)
     if not text.isprintable():  # fast check: printable text has nothing XML forbids
         text = drop_invalid_xml_chars(text)
     # str.split() knows every Unicode space (no-break, thin, ideographic, …).
-    return " ".join(text.split())
+    text = " ".join(text.split())
+    return raw if text == raw else text
 
 
 def title_key(title: str) -> str:

@@ -36,3 +36,29 @@ def test_clean_text(raw, clean):
 def test_title_key_folds_case_width_and_spaces():
     assert title_key("Ｄense  Retrieval") == title_key("dense retrieval")
     assert title_key("STRASSE") == title_key("straße")
+
+
+# Plain ASCII takes a fast path; these sit on its edges.
+@pytest.mark.parametrize("raw, clean", [
+    (" lead", "lead"),
+    ("trail ", "trail"),
+    ("two  spaces", "two spaces"),
+    ("tab\there", "tab here"),
+    ("line\nbreak", "line break"),
+    ("unit\x1fseparator", "unitseparator"),  # a space to str.split(), but XML forbids it first
+    ("vertical\x0btab", "verticaltab"),
+    ("del\x7f stays", "del\x7f stays"),
+    ("cost $5", "cost $5"),
+    ("Fr\u00e9chet  distance", "Fréchet distance"),
+    ("e\u0301", "\u00e9"),
+    ("x\u00a0y", "x y"),
+])
+def test_clean_text_edges_of_the_ascii_fast_path(raw, clean):
+    assert clean_text(raw) == clean
+
+
+@pytest.mark.parametrize("raw", ["plain title", "", "Fréchet distance on ℝⁿ", "emoji 🚀 stays", "cost $5",
+                                 "del\x7f stays"])
+def test_clean_text_returns_unchanged_text_itself(raw):
+    raw = "".join(list(raw))  # a fresh string, not an interned constant
+    assert clean_text(raw) is raw

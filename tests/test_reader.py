@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from paperwire.errors import ContentError
-from paperwire.readers import decode
-from paperwire.readers.trending_text import parse_date_line, read_trending_text
+from paperwire.readers import decode, trending_text
+from paperwire.readers.trending_text import Line, content_lines, parse_date_line, read_trending_text
 
 ABSTRACT = ("We study a problem in depth. " * 12).strip()
 ABSTRACT2 = ("Another approach is described here with care. " * 8).strip()
@@ -119,3 +121,31 @@ def test_decode_accepts_bom_and_rejects_binary_and_latin1():
         decode("b.txt", b"ok\n\x00\x01")
     with pytest.raises(ContentError, match=r"c.txt:3: not valid UTF-8"):
         decode("c.txt", b"one\ntwo\nFr\xe9chet\n")
+
+
+def test_content_lines_make_every_run_of_spaces_one_space():
+    text = ("  a  b \n\tc\x1fd\t\n e\u1680f \nx\u00a0\u200by\ufeffz\n"
+            "Subscribe  Title\nSubscribeGlued  Title \n\x1f\n")
+    assert list(content_lines(text)) == [
+        Line(1, "a b"), Line(2, "c d"), Line(3, "e f"), Line(4, "x y z"),
+        Line(5, "Subscribe Title"), Line(6, "Glued Title")]
+    # Plain ASCII takes a faster path, with or without the one space it has to split at.
+    assert list(content_lines(" a b \n\n c  d \n")) == [Line(1, "a b"), Line(3, "c d")]
+    assert list(content_lines(" a\x1fb \n\n c  d \n")) == [Line(1, "a b"), Line(3, "c d")]
+
+
+@pytest.mark.parametrize("pattern", ["_LINK_LINE", "_UPVOTES", "_IGNORED_META", "_PUBLISHED", "_DATE_LINE"])
+@settings(deadline=None)
+@given(data=st.data())
+def test_every_metadata_line_passes_the_quick_check(pattern, data):
+    # _classify skips the metadata and date patterns for a line the quick check refuses.
+    regex = getattr(trending_text, pattern)
+    line = data.draw(st.from_regex(regex, fullmatch=True))
+    assert trending_text._MAYBE_METADATA.match(line), line
+
+
+@settings(deadline=None)
+@given(st.lists(st.sampled_from(["", "a", "x" * 3000, "\r", "\n", "\r\n", "\x1c", "b" * 1500]),
+                max_size=300).map("".join), st.integers(0, 120))
+def test_first_lines_are_those_of_the_whole_text(text, count):
+    assert trending_text._first_lines(text, count) == text.splitlines()[:count]

@@ -65,20 +65,50 @@ def parse_date_line(text: str, default_year: int) -> dt.date | None:
 
 
 def content_lines(text: str) -> Iterator[Line]:
-    """Yield the non-blank, non-boilerplate lines with their 1-based numbers."""
+    """Yield the non-blank, non-boilerplate lines with their 1-based numbers.
+
+    Each line has its runs of spaces (odd ones included) made single spaces
+    and its ends stripped.
+    """
+    # No odd space ends a line, so replacing them in the whole text at once
+    # gives the same lines as replacing them line by line; plain ASCII
+    # without tabs, the common case, has none to replace.
+    if not text.isascii() or "\t" in text:
+        text = _ODD_SPACES.sub(" ", text)
+    # Splitting a line at its spaces and joining it again is the costly step.
+    # In ASCII text without \x1f (the one ASCII space str.split() knows that
+    # neither ends a line nor is an odd space), a line without a double space
+    # only needs its ends stripped to come out the same.
+    only_plain_spaces = text.isascii() and "\x1f" not in text
     for number, raw in enumerate(text.splitlines(), 1):
-        line = " ".join(_ODD_SPACES.sub(" ", raw).split())
+        if only_plain_spaces and "  " not in raw:
+            line = raw.strip(" ")
+        else:
+            line = " ".join(raw.split())
         if not line or _BOILERPLATE.match(line):
             continue
-        glued = _GLUED_SUBSCRIBE.match(line)
-        if glued:
-            line = glued.group(1).strip()
+        if line.startswith("Subscribe"):  # quicker than the regex, which needs this very prefix
+            glued = _GLUED_SUBSCRIBE.match(line)
+            if glued:
+                line = glued.group(1).strip()
         yield Line(number, line)
+
+
+def _first_lines(text: str, count: int) -> list[str]:
+    """Return ``text.splitlines()[:count]``, splitting only as much of ``text`` as that takes."""
+    # A sniffer's head is up to 64 KiB, and its first lines are usually short.
+    size = 4096
+    while size < len(text):
+        lines = text[:size].splitlines()
+        if len(lines) > count:  # line ``count`` starts inside the slice, so the ones before are whole
+            return lines[:count]
+        size *= 4
+    return text.splitlines()[:count]
 
 
 def looks_like_trending_text(text: str) -> bool:
     """Return whether ``text`` has the shape of a scraped trending page."""
-    lines = [line for line in text.splitlines()[:40] if line.strip()]
+    lines = [line for line in _first_lines(text, 40) if line.strip()]
     # JSON and XML belong to their own readers, even when they mention "subscribe".
     if not lines or lines[0].lstrip().startswith(("{", "[", "<")):
         return False
@@ -107,6 +137,14 @@ _IGNORED_META = re.compile(
     re.IGNORECASE)
 _PUBLISHED = re.compile(r"^Published(?: on)?\s+(?P<date>.+)$", re.IGNORECASE)
 _HAS_YEAR = re.compile(r"\d{4}$")
+# Every line parse_metadata or parse_date_line accepts starts like this (a
+# symbol, a digit, a link, a metadata word or a month), so one cheap match
+# spares the titles and abstracts, nearly all lines, trying each pattern
+# above in turn. Keep it in step with them.
+_MAYBE_METADATA = re.compile(
+    r"[▲△⬆↑·•#/\d]|https?://|www\.|huggingface\.co|hf\.co|arxiv\.org|upvote|submitted by|published"
+    r"|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec",
+    re.IGNORECASE)
 
 
 def parse_metadata(text: str, default_year: int) -> dict[str, Any] | None:
@@ -128,8 +166,10 @@ def parse_metadata(text: str, default_year: int) -> dict[str, Any] | None:
 
 def split_inline_link(text: str) -> tuple[str, str | None]:
     """Return ``text`` without a paper link inside it, and the link's arXiv id."""
-    # The regex costs a scan of every position; most lines hold no link at all.
-    if "/papers/" not in text.lower():
+    # The regex costs a scan of every position; most lines hold no link at
+    # all. Most hold no slash either, which is quicker to look for than
+    # lowering the line, and which no lowering creates.
+    if "/" not in text or "/papers/" not in text.lower():
         return text, None
     match = _INLINE_LINK.search(text)
     if not match:
@@ -144,6 +184,9 @@ def _classify(source: str, lines: list[Line], default_year: int) -> list[dict[st
     """Return, per line, its metadata dict, its day (a date heading) or None (text)."""
     kinds: list[dict[str, Any] | dt.date | None] = []
     for line in lines:
+        if not _MAYBE_METADATA.match(line.text):
+            kinds.append(None)  # a title or an abstract
+            continue
         try:
             meta = parse_metadata(line.text, default_year)
             kinds.append(meta if meta is not None else parse_date_line(line.text, default_year))
@@ -190,7 +233,8 @@ def read_trending_text(source: str, text: str, default_year: int,
         nonlocal pending, pending_fields, waiting
         title, link_id = split_inline_link(line.text)
         pending, pending_fields, waiting = Line(line.number, title), waiting, {}
-        _merge_fields(pending_fields, {"arxiv_id": link_id} if link_id else {})
+        if link_id:
+            _merge_fields(pending_fields, {"arxiv_id": link_id})
 
     for index, line in enumerate(lines):
         kind = kinds[index]
@@ -226,7 +270,8 @@ def read_trending_text(source: str, text: str, default_year: int,
             hold(line)
         else:
             abstract, link_id = split_inline_link(line.text)
-            _merge_fields(pending_fields, {"arxiv_id": link_id} if link_id else {})
+            if link_id:
+                _merge_fields(pending_fields, {"arxiv_id": link_id})
             emit(pending, abstract)
             pending = None
     if pending is not None:
