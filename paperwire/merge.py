@@ -58,7 +58,7 @@ def group_sightings(sightings: tuple[Sighting, ...] | list[Sighting],
 
 
 def merge(sightings: tuple[Sighting, ...] | list[Sighting],
-          cleaned: Mapping[str, str] | None = None) -> tuple[Paper, ...]:
+          cleaned: Mapping[str, str] | None = None, jobs: int = 1) -> tuple[Paper, ...]:
     """Group sightings by paper and return the papers sorted by slug.
 
     ``cleaned`` maps raw texts to their clean_text, when worker processes
@@ -77,7 +77,7 @@ def merge(sightings: tuple[Sighting, ...] | list[Sighting],
     for key, group in groups.items():
         first_date = min((s.date for s in group if s.date), default=_NO_DATE)
         claims.append((key, clean(group[0].raw_title), (first_date, key)))
-    slugs = assign_slugs(claims)
+    slugs = assign_slugs(claims, jobs)
     papers = [_paper(slugs[key], group, clean) for key, group in groups.items()]
     return tuple(sorted(papers, key=lambda p: p.slug))
 

@@ -107,7 +107,7 @@ def gather(content_dir: Path, keep_going: bool = False, timer: StageTimer | None
     timer.done("config")
     corpus = read_corpus(content_dir / "corpus", config, keep_going, jobs)
     timer.done("read")
-    papers = merge(corpus.sightings, corpus.cleaned)
+    papers = merge(corpus.sightings, corpus.cleaned, jobs)
     timer.done("merge")
     papers = classify_all(papers, topics, jobs)
     timer.done("classify")

@@ -157,3 +157,30 @@ def test_rebuilds_redo_only_what_changed(tmp_path):
     assert (out / "papers/gamma-paper/index.html").is_file()
     forced = run_cli("--force", "--content", str(content), "--out", str(out))
     assert "3 papers" in forced.stdout and alpha.stat().st_ino != inode
+
+
+def test_paper_page_key_follows_what_the_page_shows():
+    from dataclasses import replace
+
+    from paperwire.records import Sighting
+    from paperwire.render.environment import make_environment
+    from paperwire.render.site import SiteRenderer
+
+    from .helpers import make_paper, make_site_data
+
+    def key(paper, other_title="Other paper"):
+        other = make_paper("other", other_title)
+        data = replace(make_site_data((paper, other)), related={paper.slug: ("other",)})
+        renderer = SiteRenderer(data, make_environment())
+        return renderer.paper_key_input(paper.slug)
+
+    paper = make_paper("alpha", "Alpha")
+    same = key(paper)
+    assert key(replace(paper, score=99.0)) == same  # the score is not on the page
+    changed = [replace(paper, title="Alpha 2"), replace(paper, abstract="Else."), replace(paper, authors=("A. B.",)),
+               replace(paper, upvotes=3), replace(paper, topics=("moe",)), replace(paper, arxiv_id="2401.00001"),
+               replace(paper, categories=("cs.CL",)),
+               replace(paper, sightings=paper.sightings + (Sighting("b.txt", 1, None, 2, "Alpha", ""),))]
+    for variant in changed:
+        assert key(variant) != same, variant
+    assert key(paper, other_title="Renamed") != same  # a related paper's title is on the page

@@ -15,7 +15,7 @@ from ..config import SiteConfig
 from .api import dumps
 from ..classify import OTHER
 from .shell import PageShell
-from .views import PaperView, paper_view, plain_values, topic_link, topics_by_slug
+from .views import PaperView, paper_view, topic_link, topics_by_slug
 
 Output = tuple[str, bytes]
 ROOT_MARK = "<paperwire-root>"
@@ -24,7 +24,6 @@ ROOT_MARK = "<paperwire-root>"
 # shows of its own; anything else page-specific stays out of the chrome.
 MANY_PAGE_TEMPLATES = frozenset({"paper.html", "index.html", "topic.html", "day.html"})
 CHROME_VALUES = ("page_title", "description", "canonical")
-_DAILY_FIELDS = frozenset({"score", "position"})
 
 
 @dataclass(frozen=True)
@@ -92,6 +91,26 @@ def day_label(day: dt.date) -> str:
     return f"{day:%A}, {day.day} {day:%B %Y}"
 
 
+class TopicChips:
+    """The ``topic_chips`` macro of _macros.html, rendered once per topics and root.
+
+    Templates call it as ``chips(topics, root)``. Twenty thousand papers
+    have a few hundred distinct sets of topics, so nearly every call is a
+    dictionary lookup instead of a macro call.
+    """
+
+    def __init__(self, env: jinja2.Environment):
+        self.macro = env.get_template("_macros.html").module.topic_chips
+        self.cache: dict[tuple, Markup] = {}
+
+    def __call__(self, topics: tuple, root: str) -> Markup:
+        key = (topics, root)
+        html = self.cache.get(key)
+        if html is None:
+            html = self.cache[key] = self.macro(topics, root)
+        return html
+
+
 class SiteRenderer:
     """Render pages from one SiteData with one Jinja environment."""
 
@@ -108,6 +127,7 @@ class SiteRenderer:
         self._views: dict[str, PaperView] = {}
         self._items: dict[str, str] = {}
         self._shells: dict[tuple, PageShell] = {}
+        self.chips = TopicChips(env)
         self.site = SiteView(
             title=self.config.title, description=self.config.description,
             base_url=self.config.base_url, language=self.config.language,
@@ -136,7 +156,8 @@ class SiteRenderer:
 
     def item_source(self, slug: str) -> str:
         """Render a paper's list entry with the root placeholder (see ``item``)."""
-        return self.env.get_template("_paper_item.html").render(paper=self.view(slug), root=Markup(ROOT_MARK))
+        return self.env.get_template("_paper_item.html").render(paper=self.view(slug), root=Markup(ROOT_MARK),
+                                                                 chips=self.chips)
 
     def add_items(self, sources: dict[str, str]) -> None:
         """Take list entries rendered elsewhere (by worker processes)."""
@@ -150,7 +171,8 @@ class SiteRenderer:
         context.setdefault("section", "")
         # A relative root is dots and slashes: marked safe, it skips escaping.
         root = context.pop("root", None) or Markup(root_for(path))
-        values = dict(site=self.site, root=root, canonical=self.config.base_url + page_url(path), **context)
+        values = dict(site=self.site, root=root, canonical=self.config.base_url + page_url(path),
+                      chips=self.chips, **context)
         if template in MANY_PAGE_TEMPLATES:
             html = self._shell(template, root, context["section"], context["alternates"]).render(values)
         else:
@@ -161,7 +183,7 @@ class SiteRenderer:
         key = (template, root, section, alternates)
         shell = self._shells.get(key)
         if shell is None:
-            shared = dict(site=self.site, root=root, section=section, alternates=alternates)
+            shared = dict(site=self.site, root=root, section=section, alternates=alternates, chips=self.chips)
             shell = self._shells[key] = PageShell(self.env.get_template(template), shared, CHROME_VALUES)
         return shell
 
@@ -210,11 +232,18 @@ class SiteRenderer:
         return self.view(slug), related
 
     def paper_key_input(self, slug: str) -> object:
-        """Return everything a paper page depends on, for its incremental-build key."""
-        view, related = self.paper_context(slug)
-        # Paper pages show neither the score nor the trending position, which
-        # change every day, so neither may invalidate an unchanged page.
-        return (plain_values(view, _DAILY_FIELDS), tuple((r.url, r.title) for r in related))
+        """Return everything a paper page depends on, for its incremental-build key.
+
+        Templates, topics and settings are in the build's salt; the rest is
+        the paper's own fields and its related papers' links. Paper pages
+        show neither the score nor the trending position, which change every
+        day, so neither may invalidate an unchanged page.
+        """
+        p = self.papers[slug]
+        sightings = tuple((s.date, s.source, s.rank) for s in p.sightings)
+        related = tuple((other, self.papers[other].title) for other in self.data.related.get(slug, ()))
+        return (p.slug, p.title, p.abstract, p.arxiv_id, p.authors, p.upvotes, p.categories, p.published,
+                p.topics, sightings, related)
 
     def paper_page(self, slug: str) -> Output:
         paper = self.papers[slug]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass, fields, is_dataclass
+from dataclasses import dataclass
 
 from ..classify import OTHER
 from ..records import Paper, Topic
@@ -101,21 +101,3 @@ def paper_view(paper: Paper, position: int, topics: dict[str, Topic]) -> PaperVi
         categories=paper.categories,
     )
 
-
-_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
-
-
-def plain_values(value: object, leave_out: frozenset[str] = frozenset()) -> object:
-    """Return ``value`` with every view in it turned into a tuple of its fields.
-
-    The repr of nested tuples of strings and numbers is computed in C, that
-    of dataclasses in Python: ten times slower over a whole site's views.
-    """
-    if is_dataclass(value) and not isinstance(value, type):
-        names = _FIELD_NAMES.get(type(value))
-        if names is None:
-            names = _FIELD_NAMES[type(value)] = tuple(f.name for f in fields(value))
-        return tuple(plain_values(getattr(value, name)) for name in names if name not in leave_out)
-    if isinstance(value, tuple) and value and is_dataclass(value[0]):
-        return tuple(plain_values(item) for item in value)
-    return value
