@@ -20,7 +20,7 @@ from .render.digest import render_digest_files
 from .render.feeds import render_feeds
 from .render.environment import THEME_DIR, make_environment
 from .parallel import WorkerMap, chunked, default_jobs, map_chunks
-from .render.site import Output, SiteData, SiteRenderer, render_site
+from .render.site import ListPage, Output, SiteData, SiteRenderer, render_site
 from .search import index_search, search_page
 from .manifest import Manifest, code_salt, inputs_fingerprint, load_manifest, page_key
 from .writer import Staging, link_outputs, save_manifest, write_outputs
@@ -83,6 +83,7 @@ class StageTimer:
 
 
 _CHUNK = 1000  # papers per task: large enough to amortise the hand-off to a worker
+_LIST_PAGES_PER_TASK = 100
 
 
 def _classify_range(context: tuple[tuple[Paper, ...], tuple[Topic, ...]], span: range) -> list[tuple[str, ...]]:
@@ -163,21 +164,27 @@ def _render_paper_pages(job: PaperJob, slugs: Sequence[str]) -> tuple[list[tuple
     return [(path, by_path[path]) for path in written], items
 
 
+def _render_list_pages(job: PaperJob, pages: Sequence[ListPage]) -> list[str]:
+    """Render and write some of the home, topic and day pages; return their paths."""
+    return write_outputs(job.staging_root, map(job.renderer.render_list_page, pages))
+
+
 def render_and_write(data: SiteData, content_dir: Path, staging: Staging, jobs: int,
                      previous: Manifest | None, salt: str, timer: StageTimer) -> dict[str, str]:
-    """Render every output into ``staging``, paper pages in ``jobs`` processes.
+    """Render every output into ``staging``, pages in ``jobs`` processes.
 
     Paper pages unchanged since ``previous`` are linked, not rendered; returns
     the key of every paper page for the next build's manifest.
     """
     env = make_environment(content_dir)
     renderer = SiteRenderer(data, env)
-    env.get_template("paper.html")  # compiled before workers fork, so once
+    for name in ("paper.html", "_paper_item.html", "index.html", "topic.html", "day.html"):
+        env.get_template(name)  # compiled before workers fork, so once
     job = PaperJob(renderer, staging.root, staging.out_dir, previous.pages if previous else {}, salt)
     keys: dict[str, str] = {}
-    slugs = [p.slug for p in data.papers]
-    chunks = chunked(slugs, _CHUNK)
-    timer.step("render", more_steps=len(chunks))
+    chunks = chunked([p.slug for p in data.papers], _CHUNK)
+    list_pages = chunked(renderer.list_pages(), _LIST_PAGES_PER_TASK)
+    timer.step("render", more_steps=len(chunks) + len(list_pages))
     with WorkerMap(_render_paper_pages, chunks, job, jobs) as paper_pages:
         # While workers render paper pages and list entries, this process
         # renders what needs no list entries.
@@ -190,9 +197,14 @@ def render_and_write(data: SiteData, content_dir: Path, staging: Staging, jobs: 
             keys.update(pairs)
             renderer.add_items(items)
             timer.step("paper pages")
-    staging.write(render_site(renderer))
-    if data.config.search.enabled:
-        staging.write(search_page(renderer))
+    # Forked now, the workers have every list entry.
+    with WorkerMap(_render_list_pages, list_pages, job, jobs) as written:
+        staging.write(render_site(renderer, list_pages=False))
+        if data.config.search.enabled:
+            staging.write(search_page(renderer))
+        for paths in written:
+            staging.register(paths)
+            timer.step("list pages")
     return keys
 
 

@@ -8,14 +8,21 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from paperwire.classify import (
     ABSTRACT_CAP,
+    ABSTRACT_REPEATS_PER_POINT,
+    ABSTRACT_WEIGHT,
+    CATEGORY_WEIGHT,
     OTHER,
     TITLE_WEIGHT,
     classify,
     compile_topics,
+    phrase_keys,
     score_topics,
+    tokens,
 )
 from paperwire.records import Topic
 
@@ -201,6 +208,122 @@ def test_compile_is_reused_and_accepts_unhashable_topics():
 def test_reserved_other_slug_is_rejected():
     with pytest.raises(ValueError, match="reserved"):
         classify("x", "", (Topic(OTHER, "Other", ""),))
+
+
+# -- tricky matches: nested, overlapping and plural phrases -------------------
+
+NESTED = (
+    Topic("llm", "LLM", "", phrases=("large language model", "language model", "large")),
+    Topic("lang", "Language", "", phrases=("language",)),
+    Topic("gp", "GP", "", phrases=("Gaussian process", "process")),
+    Topic("rag", "RAG", "", phrases=("retrieval-augmented generation", "generation"),
+          exclude=("weather maps",)),
+)
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        # The longest phrase wins within a topic: one phrase, not three.
+        ("A large language model", {"llm": TITLE_WEIGHT, "lang": TITLE_WEIGHT}),
+        ("Large language models", {"llm": TITLE_WEIGHT, "lang": TITLE_WEIGHT}),
+        # Only the last word of a phrase takes a plural.
+        ("Large languages model", {"llm": TITLE_WEIGHT, "lang": TITLE_WEIGHT}),
+        ("Gaussian processes", {"gp": TITLE_WEIGHT}),
+        ("Gaussians process", {"gp": TITLE_WEIGHT}),
+        ("Processe", {}),
+        # Two separate mentions are two distinct phrases of the topic.
+        ("Large and language model", {"llm": 2 * TITLE_WEIGHT, "lang": TITLE_WEIGHT}),
+        # A phrase cut off at the end of the text still leaves its shorter ones.
+        ("On the large language", {"llm": TITLE_WEIGHT, "lang": TITLE_WEIGHT}),
+        ("Retrieval augmented generations", {"rag": TITLE_WEIGHT}),
+        ("Retrievalaugmented generation", {"rag": TITLE_WEIGHT}),
+        ("Weather maps by retrieval-augmented generation", {}),
+        ("Weather-maps", {}),
+    ],
+)
+def test_nested_and_plural_phrases(title, expected):
+    assert dict(score_topics(title, "", NESTED)) == expected
+
+
+@pytest.mark.parametrize("char", [chr(c) for c in range(128)] + list("éÉßİΣ２٣ﬁ–\u00a0"))
+def test_tokens_match_the_word_regex(char):
+    text = f"Ab{char}cD {char}x{char}{char}9_Z{char}"
+    assert tokens(text) == re.findall(r"[^\W_]+", text.lower())
+
+
+def naive_scores(title, abstract, topics, categories):
+    """The scoring rules of paperwire.classify, written plainly and slowly."""
+    phrase_sets = [
+        [phrase_keys(p) for p in dict.fromkeys(p.strip().lower() for p in topic.phrases if p.strip())]
+        for topic in topics
+    ]
+    exclude_sets = [set().union(*map(phrase_keys, topic.exclude)) for topic in topics]
+
+    def found(text):
+        words = re.findall(r"[^\W_]+", text.lower())
+        hits, excluded, free = collections.defaultdict(list), set(), collections.defaultdict(int)
+        for start in range(len(words)):
+            for length in range(len(words) - start, 0, -1):  # longest first
+                *head, last = words[start:start + length]
+                forms = [last]  # the last word may carry a plural "s" or "es"
+                if last.endswith("s"):
+                    forms.append(last[:-1])
+                if last.endswith("es"):
+                    forms.append(last[:-2])
+                for key in [(*head, form) for form in forms]:
+                    for index in range(len(topics)):
+                        if key in exclude_sets[index]:
+                            excluded.add(index)
+                        for phrase_id, keys in enumerate(phrase_sets[index]):
+                            if key in keys and free[index] <= start:  # the words are not taken yet
+                                hits[index].append(phrase_id)
+                                free[index] = start + length
+        return hits, excluded
+
+    (title_hits, title_excluded), (abstract_hits, abstract_excluded) = found(title), found(abstract)
+    folded = {c.strip().casefold() for c in categories if c.strip()}
+    folded |= {c.split(".", 1)[0] for c in folded}
+    scores = {}
+    for index, topic in enumerate(topics):
+        distinct = len(set(abstract_hits[index]))
+        repeats = (len(abstract_hits[index]) - distinct) // ABSTRACT_REPEATS_PER_POINT
+        score = TITLE_WEIGHT * len(set(title_hits[index]))
+        score += min(ABSTRACT_CAP, ABSTRACT_WEIGHT * distinct + repeats)
+        score += CATEGORY_WEIGHT if folded & {c.casefold() for c in topic.categories} else 0
+        if score and index not in title_excluded | abstract_excluded:
+            scores[topic.slug] = score
+    return scores
+
+
+# A small vocabulary with plural-looking words, so that phrases nest and overlap.
+WORDS = ["net", "nets", "netes", "graph", "es", "ü"]
+texts = st.lists(
+    st.tuples(st.sampled_from(WORDS), st.sampled_from([" ", "-", ", ", "_", "S ", "\t"])), max_size=14
+).map(lambda parts: "".join(word + sep for word, sep in parts))
+phrases = st.builds(" ".join, st.lists(st.sampled_from(WORDS), min_size=1, max_size=3)) | st.builds(
+    "-".join, st.lists(st.sampled_from(WORDS), min_size=2, max_size=3)
+)
+topic_sets = st.lists(
+    st.tuples(
+        st.lists(phrases, max_size=4),
+        st.lists(phrases, max_size=1),
+        st.lists(st.sampled_from(["cs.LG", "stat", "cs.CL"]), max_size=1),
+    ),
+    min_size=1,
+    max_size=4,
+).map(lambda specs: tuple(
+    Topic(f"t{i}", "T", "", phrases=tuple(p), exclude=tuple(e), categories=tuple(c))
+    for i, (p, e, c) in enumerate(specs)
+))
+paper_categories = st.lists(st.sampled_from(["cs.LG", "stat.ML", "CS.cl", ""]), max_size=2)
+
+
+@settings(max_examples=300, deadline=None)
+@given(topic_sets, texts, texts, paper_categories)
+def test_scores_follow_the_plain_rules(topics, title, abstract, categories):
+    expected = naive_scores(title, abstract, topics, categories)
+    assert dict(score_topics(title, abstract, topics, categories)) == expected
 
 
 # -- the shipped topics.yaml against the sample corpus ------------------------

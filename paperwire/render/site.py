@@ -69,6 +69,21 @@ class ListItem:
 
 
 @dataclass(frozen=True)
+class ListPage:
+    """One page listing papers, described before it is rendered.
+
+    Describing is cheap and rendering is not, so a build can describe every
+    list page first and share the rendering out among worker processes.
+    """
+
+    template: str
+    path: str
+    slugs: tuple[str, ...]  # the papers listed, in order
+    first: int  # the number before the first entry's
+    context: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class Pagination:
     number: int
     pages: int
@@ -187,8 +202,8 @@ class SiteRenderer:
             shell = self._shells[key] = PageShell(self.env.get_template(template), shared, CHROME_VALUES)
         return shell
 
-    def paginated(self, template: str, base: str, papers: Sequence[str], **context: Any) -> Iterator[Output]:
-        """Yield ``base``index.html and ``base``page/N/index.html listing ``papers`` (slugs)."""
+    def paginated(self, template: str, base: str, papers: Sequence[str], **context: Any) -> Iterator[ListPage]:
+        """Describe ``base``index.html and ``base``page/N/index.html listing ``papers`` (slugs)."""
         per_page = self.config.trending.per_page
         count = max(1, -(-len(papers) // per_page))
         for number in range(1, count + 1):
@@ -196,35 +211,48 @@ class SiteRenderer:
             prev_url = None if number == 1 else (base if number == 2 else f"{base}page/{number - 1}/")
             next_url = f"{base}page/{number + 1}/" if number < count else None
             first = (number - 1) * per_page
-            root = root_for(path)
-            items = [ListItem(first + i, self.item(slug, root))
-                     for i, slug in enumerate(papers[first: first + per_page], 1)]
-            yield self.render(template, path, items=items, total=len(papers),
-                              pagination=Pagination(number, count, prev_url, next_url), **context)
+            yield ListPage(template, path, tuple(papers[first: first + per_page]), first,
+                           dict(total=len(papers), pagination=Pagination(number, count, prev_url, next_url),
+                                **context))
 
-    def home(self) -> Iterator[Output]:
+    def render_list_page(self, page: ListPage) -> Output:
+        """Render one list page from the papers' pre-rendered entries."""
+        root = root_for(page.path)
+        items = [ListItem(page.first + i, self.item(slug, root)) for i, slug in enumerate(page.slugs, 1)]
+        return self.render(page.template, page.path, items=items, **page.context)
+
+    def list_pages(self) -> list[ListPage]:
+        """Describe the home, topic and day pages, which list papers."""
+        return [*self.home(), *self.topic_pages(), *self.day_pages()]
+
+    def home(self) -> Iterator[ListPage]:
         newest = max((p.last_seen for p in self.data.papers if p.last_seen), default=None)
         yield from self.paginated("index.html", "", list(self.papers), section="home",
                                   newest=newest.isoformat() if newest else None)
 
-    def topic_pages(self) -> Iterator[Output]:
+    def topic_members(self) -> dict[str, list[str]]:
+        """Return the slugs of each topic's papers, best first."""
         members: dict[str, list[str]] = {slug: [] for slug in self.topic_map}
         for paper in self.data.papers:
             for slug in paper.topics:
                 members[slug].append(paper.slug)
-        entries = []
+        return members
+
+    def topic_pages(self) -> Iterator[ListPage]:
+        members = self.topic_members()
         for topic in self.page_topics:
-            slug = topic.slug
             link = topic_link(topic)
-            entries.append({"url": link.url, "name": topic.name, "description": topic.description,
-                            "count": len(members[slug])})
             feeds = (FeedLink("application/rss+xml", f"{topic.name} (RSS)", f"{link.url}feed.xml"),
                      FeedLink("application/atom+xml", f"{topic.name} (Atom)", f"{link.url}atom.xml"))
-            yield from self.paginated("topic.html", link.url, members[slug], topic=topic,
+            yield from self.paginated("topic.html", link.url, members[topic.slug], topic=topic,
                                       page_title=topic.name, description=topic.description,
                                       alternates=feeds, section="topics")
-        yield self.render("topics.html", "topics/index.html", topics=entries,
-                          page_title="Topics", section="topics")
+
+    def topics_index(self) -> Iterator[Output]:
+        members = self.topic_members()
+        entries = [{"url": topic_link(t).url, "name": t.name, "description": t.description,
+                    "count": len(members[t.slug])} for t in self.page_topics]
+        yield self.render("topics.html", "topics/index.html", topics=entries, page_title="Topics", section="topics")
 
     def paper_context(self, slug: str) -> tuple[PaperView, tuple[PaperView, ...]]:
         """Return what a paper page shows: its view and its related papers' views."""
@@ -267,22 +295,28 @@ class SiteRenderer:
             data["sameAs"] = view.abs_url
         return data
 
-    def day_pages(self) -> Iterator[Output]:
+    def papers_by_day(self) -> dict[dt.date, list[str]]:
+        """Return the slugs seen on each day, by score, days in order."""
         by_day: dict[dt.date, list[str]] = {}
         for paper in self.data.papers:  # ranked order, so each day is by score
             for day in paper.dates:
                 by_day.setdefault(day, []).append(paper.slug)
-        days = sorted(by_day)
+        return dict(sorted(by_day.items()))
+
+    def day_pages(self) -> Iterator[ListPage]:
+        by_day = self.papers_by_day()
+        days = list(by_day)
         for i, day in enumerate(days):
             prev_day = days[i - 1].isoformat() if i > 0 else None
             next_day = days[i + 1].isoformat() if i + 1 < len(days) else None
-            path = f"days/{day.isoformat()}/index.html"
-            items = [ListItem(i, self.item(slug, root_for(path))) for i, slug in enumerate(by_day[day], 1)]
-            yield self.render("day.html", path, items=items,
-                              day={"date": day.isoformat(), "label": day_label(day)},
-                              prev_day=prev_day, next_day=next_day,
-                              page_title=day.isoformat(), section="days")
-        index = [{"date": d.isoformat(), "label": day_label(d), "count": len(by_day[d])} for d in reversed(days)]
+            yield ListPage("day.html", f"days/{day.isoformat()}/index.html", tuple(by_day[day]), 0,
+                           dict(day={"date": day.isoformat(), "label": day_label(day)}, prev_day=prev_day,
+                                next_day=next_day, page_title=day.isoformat(), section="days"))
+
+    def days_index(self) -> Iterator[Output]:
+        by_day = self.papers_by_day()
+        index = [{"date": d.isoformat(), "label": day_label(d), "count": len(slugs)}
+                 for d, slugs in reversed(by_day.items())]
         yield self.render("days.html", "days/index.html", days=index, page_title="Days", section="days")
 
     def markdown_pages(self) -> Iterator[Output]:
@@ -307,11 +341,16 @@ class SiteRenderer:
         yield "robots.txt", f"User-agent: *\nAllow: /\nSitemap: {base}sitemap.xml\n".encode("utf-8")
 
 
-def render_site(renderer: SiteRenderer) -> Iterator[Output]:
-    """Yield every HTML page but the paper pages, then the sitemap and robots.txt."""
-    yield from renderer.home()
-    yield from renderer.topic_pages()
-    yield from renderer.day_pages()
+def render_site(renderer: SiteRenderer, list_pages: bool = True) -> Iterator[Output]:
+    """Yield every HTML page but the paper pages, then the sitemap and robots.txt.
+
+    Without ``list_pages``, the home, topic and day pages are left to the
+    caller (see SiteRenderer.list_pages).
+    """
+    if list_pages:
+        yield from map(renderer.render_list_page, renderer.list_pages())
+    yield from renderer.topics_index()
+    yield from renderer.days_index()
     yield from renderer.markdown_pages()
     yield from renderer.not_found()
     yield from renderer.sitemap()
