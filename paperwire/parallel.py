@@ -7,6 +7,7 @@ back in submission order, so output never depends on the number of workers.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 from typing import Any, Callable, Iterator, Sequence, TypeVar
@@ -55,6 +56,11 @@ class WorkerMap:
         if jobs <= 1 or len(chunks) <= 1 or "fork" not in multiprocessing.get_all_start_methods():
             self.results: Iterator[Result] = (func(context, chunk) for chunk in chunks)
             return
+        # Objects alive now are the parent's data, shared with the workers
+        # copy-on-write. Frozen, the garbage collector never walks them: in
+        # the workers that would copy every page it touches, in the parent
+        # it is wasted time (they live until the build ends).
+        gc.freeze()
         self.pool = multiprocessing.get_context("fork").Pool(min(jobs, len(chunks)), _start_worker, (context,))
         self.results = self.pool.imap(_Call(func), chunks)
 

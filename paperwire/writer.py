@@ -65,6 +65,16 @@ def write_text_file(path: Path, data: bytes) -> None:
         raise
 
 
+def _make_folder(folder: str) -> None:
+    """Make ``folder``; most often its parent exists, which one mkdir call settles."""
+    try:
+        os.mkdir(folder)
+    except FileExistsError:
+        pass
+    except FileNotFoundError:
+        os.makedirs(folder, exist_ok=True)
+
+
 _NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
 
 
@@ -83,7 +93,7 @@ def write_outputs(root: Path, outputs: Iterable[tuple[str, bytes]]) -> list[str]
         target = base + safe_relative_path(path)
         folder = target.rpartition("/")[0]
         if folder not in made:
-            os.makedirs(folder, exist_ok=True)
+            _make_folder(folder)
             made.add(folder)
         try:
             handle = os.open(target, _NEW_FILE, 0o644)
@@ -112,7 +122,7 @@ def link_outputs(root: Path, old_root: Path, paths: Iterable[str]) -> list[str]:
         target = base + safe_relative_path(path)
         folder = target.rpartition("/")[0]
         if folder not in made:
-            os.makedirs(folder, exist_ok=True)
+            _make_folder(folder)
             made.add(folder)
         os.link(old_base + path, target)
         linked.append(path)

@@ -22,4 +22,7 @@ def make_environment(content_dir: Path | None = None) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        # A build compiles each template once and never edits one, so no
+        # file-system check on every get_template (serve makes a new environment).
+        auto_reload=False,
     )
