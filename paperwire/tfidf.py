@@ -99,11 +99,13 @@ def _mix(values: "np.ndarray") -> "np.ndarray":
     return values ^ (values >> np.uint64(33))
 
 
-def _count_block(_context: None, texts: list[str]) -> tuple["np.ndarray", "np.ndarray", "np.ndarray"]:
-    """Return (text index, word hash, count) per distinct word of each text, by text then hash."""
+def _count_block(texts: Sequence[str], start: int) -> tuple["np.ndarray", "np.ndarray", "np.ndarray"]:
+    """Return (text index, word hash, count) per distinct word of each text of a block, by text then hash."""
     import numpy as np
 
-    text_of, hashes = word_hashes(texts)
+    # The texts are made here, in the worker, from the papers it was forked
+    # with: handing them over would mean pickling the whole corpus.
+    text_of, hashes = word_hashes(texts[start: start + _BLOCK])
     # One sort of (text, hash) packed in 64 bits, then the runs of equal keys.
     keys = np.sort((text_of.astype(np.uint64) << np.uint64(_HASH_BITS)) | hashes)
     firsts = np.flatnonzero(np.diff(keys, prepend=keys[:1] ^ np.uint64(1)))
@@ -125,7 +127,7 @@ def tfidf_vectors(texts: Sequence[str], jobs: int = 1) -> "scipy.sparse.csr_matr
     if len(texts) < 2:
         return None
     starts = range(0, len(texts), _BLOCK)
-    blocks = list(map_chunks(_count_block, [texts[i: i + _BLOCK] for i in starts], None, jobs))
+    blocks = list(map_chunks(_count_block, starts, texts, jobs))
     # Term numbers in hash order, so that each row's terms stay sorted.
     vocabulary = np.unique(np.concatenate([np.unique(hashes) for _, hashes, _ in blocks]))
     df = np.zeros(len(vocabulary), dtype=np.int64)
