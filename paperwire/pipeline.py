@@ -53,6 +53,15 @@ class Progress(Protocol):
 STAGES = 6  # config, read, merge, classify, rank, render: a step of the progress bar each
 
 
+def _peak_rss_mb() -> float:
+    """Return this process's peak resident memory so far, in MB (0 where unknown)."""
+    try:
+        import resource
+    except ImportError:  # not on Unix
+        return 0.0
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 class StageTimer:
     """Time each stage; report times through ``log`` (verbose) and steps to ``progress``."""
 
@@ -64,7 +73,7 @@ class StageTimer:
     def done(self, stage: str) -> None:
         now = time.perf_counter()
         if self.log:
-            self.log(f"{stage:<10} {now - self.last:8.3f} s")
+            self.log(f"{stage:<10} {now - self.last:8.3f} s  {_peak_rss_mb():6.0f} MB peak")
         self.last = now
         self.step(stage)
 

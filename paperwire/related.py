@@ -32,6 +32,7 @@ QUERY_TERMS = 12  # the strongest terms of each paper, which find its candidates
 CANDIDATES = 24  # candidates per paper whose exact cosine is computed
 POSTINGS = 48  # a term proposes at most the papers it weighs most in: bounds the work
 _ROWS = 500  # papers per sparse product: bounds memory, and fixes the order of float sums
+_SORT_BLOCK = 250_000  # weights sorted at once when picking each row's strongest
 _SCALE = 100_000  # scores are rounded to 1/_SCALE, so ties are broken by rank, not by float noise
 CANDIDATE_MINIMUM = 0.02  # a weaker share of the strongest terms rarely leads to a close paper
 # Looking this far down each topic's ranking is enough to fill five slots
@@ -133,20 +134,31 @@ def _strongest_terms(vectors: "scipy.sparse.csr_matrix", terms: int) -> "scipy.s
     """Return ``vectors`` keeping only each row's ``terms`` largest weights.
 
     Also used the other way round, on the transposed vectors: each term's
-    papers it weighs most in.
+    papers it weighs most in. Done a few hundred thousand weights at a time,
+    which bounds the memory of the sort.
     """
     import numpy as np
     import scipy.sparse
 
-    rows = np.repeat(np.arange(vectors.shape[0]), np.diff(vectors.indptr))
-    points = np.rint(vectors.data * _SCALE).astype(np.int64)
-    # One sort of packed (row, weight, term) keys, all distinct: heaviest first, ties to the lower term.
-    order = np.argsort((rows.astype(np.int64) << 42) | ((_SCALE - points) << 21) | vectors.indices)
-    place = np.arange(len(order)) - vectors.indptr[rows]
-    kept = np.sort(order[place < terms])  # back in row order
+    indptr = vectors.indptr
+    kept_parts = []
+    row = 0
+    while row < vectors.shape[0]:
+        end = max(row + 1, int(np.searchsorted(indptr, indptr[row] + _SORT_BLOCK, side="right")) - 1)
+        end = min(end, vectors.shape[0])
+        first, last = indptr[row], indptr[end]
+        rows = np.repeat(np.arange(row, end, dtype=np.int64), np.diff(indptr[row: end + 1]))
+        points = np.rint(vectors.data[first:last] * _SCALE).astype(np.int64)
+        # One sort of packed (row, weight, term) keys, all distinct: heaviest first, ties to the lower term.
+        order = np.argsort((rows << 42) | ((_SCALE - points) << 21) | vectors.indices[first:last])
+        place = np.arange(len(order)) - (indptr[rows[order]] - first)
+        kept_parts.append(np.sort(order[place < terms]) + first)  # back in row order
+        row = end
+    kept = np.concatenate(kept_parts) if kept_parts else np.zeros(0, dtype=np.int64)
+    rows = np.repeat(np.arange(vectors.shape[0]), np.diff(indptr))
     counts = np.bincount(rows[kept], minlength=vectors.shape[0])
-    indptr = np.concatenate(([0], np.cumsum(counts)))
-    return scipy.sparse.csr_matrix((vectors.data[kept], vectors.indices[kept], indptr), shape=vectors.shape)
+    return scipy.sparse.csr_matrix((vectors.data[kept], vectors.indices[kept],
+                                    np.concatenate(([0], np.cumsum(counts)))), shape=vectors.shape)
 
 
 def related_by_topics(papers: tuple[Paper, ...], count: int = RELATED_COUNT) -> dict[str, tuple[str, ...]]:

@@ -99,8 +99,13 @@ def _mix(values: "np.ndarray") -> "np.ndarray":
     return values ^ (values >> np.uint64(33))
 
 
-def _count_block(texts: Sequence[str], start: int) -> tuple["np.ndarray", "np.ndarray", "np.ndarray"]:
-    """Return (text index, word hash, count) per distinct word of each text of a block, by text then hash."""
+def _count_block(texts: Sequence[str], start: int) -> tuple["np.ndarray", ...]:
+    """Count the words of one block of texts.
+
+    Returns the block's vocabulary (its word hashes, sorted) and, per
+    distinct word of each text, by text then word: the text's index in the
+    block, the word's index in that vocabulary, and its count.
+    """
     import numpy as np
 
     # The texts are made here, in the worker, from the papers it was forked
@@ -109,10 +114,10 @@ def _count_block(texts: Sequence[str], start: int) -> tuple["np.ndarray", "np.nd
     # One sort of (text, hash) packed in 64 bits, then the runs of equal keys.
     keys = np.sort((text_of.astype(np.uint64) << np.uint64(_HASH_BITS)) | hashes)
     firsts = np.flatnonzero(np.diff(keys, prepend=keys[:1] ^ np.uint64(1)))
-    counts = np.diff(np.append(firsts, len(keys)))
+    counts = np.diff(np.append(firsts, len(keys))).astype(np.int32)
     keys = keys[firsts]
-    return ((keys >> np.uint64(_HASH_BITS)).astype(np.int32), keys & np.uint64((1 << _HASH_BITS) - 1),
-            counts.astype(np.int32))
+    vocabulary, terms = np.unique(keys & np.uint64((1 << _HASH_BITS) - 1), return_inverse=True)
+    return vocabulary, (keys >> np.uint64(_HASH_BITS)).astype(np.int32), terms.astype(np.int32), counts
 
 
 def tfidf_vectors(texts: Sequence[str], jobs: int = 1) -> "scipy.sparse.csr_matrix | None":
@@ -129,10 +134,10 @@ def tfidf_vectors(texts: Sequence[str], jobs: int = 1) -> "scipy.sparse.csr_matr
     starts = range(0, len(texts), _BLOCK)
     blocks = list(map_chunks(_count_block, starts, texts, jobs))
     # Term numbers in hash order, so that each row's terms stay sorted.
-    vocabulary = np.unique(np.concatenate([np.unique(hashes) for _, hashes, _ in blocks]))
+    vocabulary = np.unique(np.concatenate([block[0] for block in blocks]))
     df = np.zeros(len(vocabulary), dtype=np.int64)
-    for index, (text_of, hashes, counts) in enumerate(blocks):
-        terms = np.searchsorted(vocabulary, hashes).astype(np.int32)
+    for index, (words, text_of, local_terms, counts) in enumerate(blocks):
+        terms = np.searchsorted(vocabulary, words).astype(np.int32)[local_terms]
         df += np.bincount(terms, minlength=len(vocabulary))
         blocks[index] = (text_of, terms, counts)
     wanted = (df >= MIN_DF) & (df <= MAX_DF_SHARE * len(texts))

@@ -78,7 +78,7 @@ def _make_folder(folder: str) -> None:
 _NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
 
 
-def write_outputs(root: Path, outputs: Iterable[tuple[str, bytes]]) -> list[str]:
+def write_outputs(root: Path, outputs: Iterable[tuple[str, bytes | Iterable[bytes]]]) -> list[str]:
     """Write ``outputs`` below ``root`` (a staging folder); return their paths.
 
     Files are created exclusively (O_EXCL): a path written twice, even by two
@@ -100,9 +100,11 @@ def write_outputs(root: Path, outputs: Iterable[tuple[str, bytes]]) -> list[str]
         except FileExistsError:
             raise OutputCollision(path, None, "two outputs would be written to this path") from None
         try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(handle, view):]
+            # Big outputs (the JSON of every paper) come as chunks, never whole in memory.
+            for chunk in (data,) if isinstance(data, bytes) else data:
+                view = memoryview(chunk)
+                while view:
+                    view = view[os.write(handle, view):]
         finally:
             os.close(handle)
         written.append(path)

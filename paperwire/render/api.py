@@ -48,7 +48,19 @@ def _script_safe(text: str) -> str:
             .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
 
 
-def render_api(papers: tuple[Paper, ...]) -> Iterator[tuple[str, bytes]]:
-    """Yield ``api/papers.json``: every paper, in trending order."""
-    body = _script_safe("[\n" + ",\n".join(map(_ENCODER.encode, map(paper_json, papers))) + "\n]\n")
-    yield "api/papers.json", body.encode("utf-8")
+_PAPERS_PER_CHUNK = 1000
+
+
+def render_api(papers: tuple[Paper, ...]) -> Iterator[tuple[str, Iterator[bytes]]]:
+    """Yield ``api/papers.json``: every paper, in trending order, one a line.
+
+    The file is as big as the corpus, so it is made and written in chunks.
+    """
+    def chunks() -> Iterator[bytes]:
+        for start in range(0, len(papers), _PAPERS_PER_CHUNK):
+            lines = map(_ENCODER.encode, map(paper_json, papers[start: start + _PAPERS_PER_CHUNK]))
+            head = "[\n" if start == 0 else ",\n"
+            yield _script_safe(head + ",\n".join(lines)).encode("utf-8")
+        yield b"[\n\n]\n" if not papers else b"\n]\n"
+
+    yield "api/papers.json", chunks()
