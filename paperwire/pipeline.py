@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator, Protocol, Sequence
 
@@ -12,7 +12,7 @@ from .config import load_site_config, load_topics
 from .merge import merge
 from .pages import read_pages
 from .rank import rank
-from .records import Paper, Topic
+from .records import Paper, Topic, evolve
 from .readers import read_corpus
 from .related import related_papers
 from .render.api import render_api
@@ -104,7 +104,7 @@ def classify_all(papers: tuple[Paper, ...], topics: tuple[Topic, ...], jobs: int
     """Return papers with their best one to three topic slugs."""
     spans = [range(i, min(i + _CHUNK, len(papers))) for i in range(0, len(papers), _CHUNK)]
     found = [t for chunk in map_chunks(_classify_range, spans, (papers, topics), jobs) for t in chunk]
-    return tuple(replace(p, topics=t) for p, t in zip(papers, found))
+    return tuple(evolve(p, topics=t) for p, t in zip(papers, found))
 
 
 def gather(content_dir: Path, keep_going: bool = False, timer: StageTimer | None = None,

@@ -15,10 +15,9 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import replace
 
 from .config import TrendingConfig
-from .records import Paper
+from .records import Paper, evolve
 
 
 def newest_date(papers: tuple[Paper, ...] | list[Paper]) -> dt.date | None:
@@ -44,5 +43,5 @@ def trending_score(paper: Paper, newest: dt.date | None, settings: TrendingConfi
 def rank(papers: tuple[Paper, ...], settings: TrendingConfig) -> tuple[Paper, ...]:
     """Return papers with scores, best first; equal scores break by slug."""
     newest = newest_date(papers)
-    scored = [replace(p, score=trending_score(p, newest, settings)) for p in papers]
+    scored = [evolve(p, score=trending_score(p, newest, settings)) for p in papers]
     return tuple(sorted(scored, key=lambda p: (-p.score, p.slug)))

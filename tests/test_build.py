@@ -184,3 +184,19 @@ def test_paper_page_key_follows_what_the_page_shows():
     for variant in changed:
         assert key(variant) != same, variant
     assert key(paper, other_title="Renamed") != same  # a related paper's title is on the page
+
+
+def test_evolve_is_replace_without_init():
+    from dataclasses import replace
+
+    from paperwire.records import evolve
+
+    from .helpers import make_paper
+
+    paper = make_paper("alpha", days=())
+    assert paper.dates == ()  # cached on the original
+    changed = evolve(paper, topics=("moe",), score=2.5)
+    assert changed == replace(paper, topics=("moe",), score=2.5) and changed is not paper
+    assert paper.topics == ("other",)  # the original is untouched
+    with pytest.raises(TypeError, match="no field 'topic'"):
+        evolve(paper, topic=("moe",))

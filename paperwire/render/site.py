@@ -134,6 +134,7 @@ class SiteRenderer:
         self.env = env
         self.config = data.config
         self.topic_map = topics_by_slug(data.topics)
+        self.topic_links = {slug: topic_link(topic) for slug, topic in self.topic_map.items()}
         # Every configured topic gets a page; "other" only when it has papers.
         used = {slug for p in data.papers for slug in p.topics}
         self.page_topics = tuple(t for slug, t in self.topic_map.items() if slug != OTHER or slug in used)
@@ -154,7 +155,7 @@ class SiteRenderer:
         """Return the view of one paper, built on first use."""
         view = self._views.get(slug)
         if view is None:
-            view = self._views[slug] = paper_view(self.papers[slug], self.positions[slug], self.topic_map)
+            view = self._views[slug] = paper_view(self.papers[slug], self.positions[slug], self.topic_links)
         return view
 
     def item(self, slug: str, root: str) -> Markup:

@@ -69,6 +69,10 @@ def topic_link(topic: Topic) -> TopicLink:
     return TopicLink(slug=topic.slug, name=topic.name, url=f"topics/{topic.slug}/")
 
 
+def _as_link(topic: Topic | TopicLink) -> TopicLink:
+    return topic if isinstance(topic, TopicLink) else topic_link(topic)
+
+
 def topics_by_slug(topics: tuple[Topic, ...]) -> dict[str, Topic]:
     """Return every topic by slug, ``other`` included."""
     return {t.slug: t for t in (*topics, OTHER_TOPIC)}
@@ -78,8 +82,11 @@ def _iso(day: dt.date | None) -> str | None:
     return day.isoformat() if day else None
 
 
-def paper_view(paper: Paper, position: int, topics: dict[str, Topic]) -> PaperView:
-    """Return the view of ``paper``, which is ``position``-th in the trending list."""
+def paper_view(paper: Paper, position: int, topics: dict[str, Topic] | dict[str, TopicLink]) -> PaperView:
+    """Return the view of ``paper``, which is ``position``-th in the trending list.
+
+    ``topics`` maps slugs to topics, or, quicker, to their links.
+    """
     arxiv = paper.arxiv_id
     return PaperView(
         slug=paper.slug,
@@ -87,7 +94,7 @@ def paper_view(paper: Paper, position: int, topics: dict[str, Topic]) -> PaperVi
         url=paper.url,
         abstract=paper.abstract,
         excerpt=excerpt(paper.abstract),
-        topics=tuple(topic_link(topics[t]) for t in paper.topics if t in topics),
+        topics=tuple(_as_link(topics[t]) for t in paper.topics if t in topics),
         dates=tuple(d.isoformat() for d in paper.dates),
         first_seen=_iso(paper.first_seen),
         sightings=tuple(SightingView(_iso(s.date), s.source, s.rank) for s in paper.sightings),
