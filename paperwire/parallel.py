@@ -64,6 +64,11 @@ class WorkerMap:
         self.pool = multiprocessing.get_context("fork").Pool(min(jobs, len(chunks)), _start_worker, (context,))
         self.results = self.pool.imap(_Call(func), chunks)
 
+    @property
+    def in_workers(self) -> bool:
+        """Whether worker processes do the work (else this process does, when iterated)."""
+        return self.pool is not None
+
     def __iter__(self) -> Iterator[Result]:
         return self.results
 

@@ -21,7 +21,7 @@ from .render.feeds import render_feeds
 from .render.environment import THEME_DIR, make_environment
 from .parallel import WorkerMap, chunked, default_jobs, map_chunks
 from .render.site import ListPage, Output, SiteData, SiteRenderer, render_site
-from .search import index_search, search_page
+from .search import SearchIndexing, search_page
 from .manifest import Manifest, code_salt, inputs_fingerprint, load_manifest, page_key
 from .writer import Staging, link_outputs, save_manifest, write_outputs
 
@@ -180,7 +180,7 @@ def _render_list_pages(job: PaperJob, pages: Sequence[ListPage]) -> list[str]:
 
 def render_and_write(data: SiteData, content_dir: Path, staging: Staging, jobs: int,
                      previous: Manifest | None, salt: str, timer: StageTimer) -> dict[str, str]:
-    """Render every output into ``staging``, pages in ``jobs`` processes.
+    """Render every output into ``staging``, pages in ``jobs`` processes, and index them for search.
 
     Paper pages unchanged since ``previous`` are linked, not rendered; returns
     the key of every paper page for the next build's manifest.
@@ -194,26 +194,40 @@ def render_and_write(data: SiteData, content_dir: Path, staging: Staging, jobs: 
     chunks = chunked([p.slug for p in data.papers], _CHUNK)
     list_pages = chunked(renderer.list_pages(), _LIST_PAGES_PER_TASK)
     timer.step("render", more_steps=len(chunks) + len(list_pages))
-    with WorkerMap(_render_paper_pages, chunks, job, jobs) as paper_pages:
-        # While workers render paper pages and list entries, this process
-        # renders what needs no list entries.
+
+    def side_outputs() -> None:  # what needs no list entries
         staging.write(render_api(data.papers))
         staging.write(render_feeds(data))
         staging.write(render_digest_files(data, env))
         staging.write(static_files(content_dir))
+
+    with WorkerMap(_render_paper_pages, chunks, job, jobs) as paper_pages:
+        in_workers = paper_pages.in_workers
+        if in_workers:  # this process renders the rest meanwhile
+            side_outputs()
         for pairs, items in paper_pages:
             staging.register(path for path, _ in pairs)
             keys.update(pairs)
             renderer.add_items(items)
             timer.step("paper pages")
-    # Forked now, the workers have every list entry.
-    with WorkerMap(_render_list_pages, list_pages, job, jobs) as written:
-        staging.write(render_site(renderer, list_pages=False))
-        if data.config.search.enabled:
-            staging.write(search_page(renderer))
-        for paths in written:
-            staging.register(paths)
-            timer.step("list pages")
+    # The paper pages are all written: Pagefind indexes them meanwhile.
+    indexing = SearchIndexing(staging) if data.config.search.enabled else None
+    try:
+        if not in_workers:
+            side_outputs()
+        # Forked now, the workers have every list entry.
+        with WorkerMap(_render_list_pages, list_pages, job, jobs) as written:
+            staging.write(render_site(renderer, list_pages=False))
+            if indexing is not None:
+                staging.write(search_page(renderer))
+            for paths in written:
+                staging.register(paths)
+                timer.step("list pages")
+        if indexing is not None:
+            indexing.finish()
+    finally:
+        if indexing is not None:
+            indexing.stop()
     return keys
 
 
@@ -238,9 +252,6 @@ def build(content_dir: Path, out_dir: Path, keep_going: bool = False,
     try:
         keys = render_and_write(data, content_dir, staging, jobs, previous, salt, timer)
         timer.done("render")
-        if data.config.search.enabled:
-            index_search(staging)
-            timer.done("search")
         written = staging.commit()
     except BaseException:
         staging.abort()

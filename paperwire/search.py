@@ -52,19 +52,45 @@ def pagefind_command(site: Path) -> list[str]:
             "--exclude-selectors", _NOT_INDEXED, "--output-subdir", BUNDLE_DIR, "--silent"]
 
 
+class SearchIndexing:
+    """Pagefind indexing the staged paper pages, in the background.
+
+    It starts as soon as the paper pages are written and runs while the
+    build renders the rest; ``finish`` waits for it and registers its files.
+    """
+
+    def __init__(self, staging: Staging):
+        self.staging = staging
+        self.process: subprocess.Popen[str] | None = None
+        if any(path.startswith("papers/") and path.endswith("/index.html") for path in staging.paths):
+            # Without papers there is nothing to find, and Pagefind refuses an empty site.
+            self.process = subprocess.Popen(pagefind_command(staging.root), stdout=subprocess.PIPE,
+                                            stderr=subprocess.PIPE, text=True)
+
+    def finish(self) -> None:
+        """Wait for Pagefind; register the index's files, or raise SearchIndexError."""
+        if self.process is None:
+            return
+        stdout, stderr = self.process.communicate()
+        if self.process.returncode != 0:
+            detail = (stderr or stdout).strip().splitlines()
+            reason = detail[-1] if detail else f"exit status {self.process.returncode}"
+            raise SearchIndexError(BUNDLE_DIR, None, f"indexing failed: {reason}")
+        root = self.staging.root
+        bundle = root / BUNDLE_DIR
+        for name in _UNUSED_BUNDLE_FILES:
+            (bundle / name).unlink(missing_ok=True)
+        shutil.rmtree(bundle / "playground", ignore_errors=True)
+        self.staging.register(path.relative_to(root).as_posix()
+                              for path in sorted(bundle.rglob("*")) if path.is_file())
+
+    def stop(self) -> None:
+        """End Pagefind early (the build failed)."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.communicate()
+
+
 def index_search(staging: Staging) -> None:
     """Index the staged paper pages into ``pagefind/`` and register its files."""
-    root = staging.root
-    if not any(path.startswith("papers/") and path.endswith("/index.html") for path in staging.paths):
-        return  # no papers: Pagefind refuses an empty site, and there is nothing to find
-    result = subprocess.run(pagefind_command(root), capture_output=True, text=True)
-    if result.returncode != 0:
-        detail = (result.stderr or result.stdout).strip().splitlines()
-        reason = detail[-1] if detail else f"exit status {result.returncode}"
-        raise SearchIndexError(BUNDLE_DIR, None, f"indexing failed: {reason}")
-    bundle = root / BUNDLE_DIR
-    for name in _UNUSED_BUNDLE_FILES:
-        (bundle / name).unlink(missing_ok=True)
-    shutil.rmtree(bundle / "playground", ignore_errors=True)
-    staging.register(path.relative_to(root).as_posix()
-                     for path in sorted(bundle.rglob("*")) if path.is_file())
+    SearchIndexing(staging).finish()
