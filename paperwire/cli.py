@@ -146,8 +146,9 @@ def run_build(args: argparse.Namespace) -> int:
             print(f"warning: {warning}", file=sys.stderr)
         if len(result.warnings) > len(shown):
             print(f"warning: … and {len(result.warnings) - len(shown)} more (-v lists all)", file=sys.stderr)
+        reused = f" ({result.pages_reused} unchanged paper pages kept)" if result.pages_reused else ""
         print(f"{result.files_read} files read, {result.papers} papers, {result.sightings} sightings, "
-              f"{result.unclassified} in 'other', {result.files_written} files written "
+              f"{result.unclassified} in 'other', {result.files_written} files written{reused} "
               f"in {result.seconds:.2f} s")
     return 0
 

@@ -36,6 +36,7 @@ class BuildResult:
     unclassified: int
     warnings: tuple[str, ...]
     up_to_date: bool = False  # nothing changed since the last build, nothing was done
+    pages_reused: int = 0  # paper pages unchanged since the last build, linked rather than rendered
 
 
 class Progress(Protocol):
@@ -263,4 +264,5 @@ def build(content_dir: Path, out_dir: Path, keep_going: bool = False,
         sightings=sum(len(p.sightings) for p in data.papers), files_written=written,
         seconds=timer.total, unclassified=sum(1 for p in data.papers if p.topics == ("other",)),
         warnings=data.warnings,
+        pages_reused=sum(1 for path, key in keys.items() if previous and previous.pages.get(path) == key),
     )
