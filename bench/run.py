@@ -210,7 +210,7 @@ def bench_size(n: int, repeats: int, args: argparse.Namespace, hugo: Path, trash
                           hugo_out, args.timeout))
         runs.append(timed(n, "paperwire", SCENARIOS[1], papers, repeat, paperwire_command(content, pw_out), pw_out,
                           args.timeout))
-        if repeat == 1:
+        if repeat == 1 and not args.skip_pagefind:
             runs.append(time_search_index(n, papers, pw_out, args.timeout))
         runs.append(timed(n, "hugo", SCENARIOS[1], papers, repeat, hugo_command(hugo, hugo_source, hugo_out),
                           hugo_out, args.timeout))
@@ -314,6 +314,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="corpus format (snapshot needs paperwire's snapshot reader)")
     parser.add_argument("--day", type=int, default=1000, help="entries in the added day (default 1000)")
     parser.add_argument("--timeout", type=float, default=3600, help="seconds before a build is killed")
+    parser.add_argument("--skip-pagefind", action="store_true",
+                        help="do not time Pagefind on its own (at 100,000 papers it takes minutes and 10 GB)")
     parser.add_argument("--keep", action="store_true", help="keep the old outputs moved aside in bench/out/trash")
     args = parser.parse_args(argv)
     hugo = hugo_binary()
