@@ -137,27 +137,38 @@ def tfidf_vectors(texts: Sequence[str], jobs: int = 1) -> "scipy.sparse.csr_matr
     vocabulary = np.unique(np.concatenate([block[0] for block in blocks]))
     df = np.zeros(len(vocabulary), dtype=np.int64)
     for index, (words, text_of, local_terms, counts) in enumerate(blocks):
-        terms = np.searchsorted(vocabulary, words).astype(np.int32)[local_terms]
-        df += np.bincount(terms, minlength=len(vocabulary))
-        blocks[index] = (text_of, terms, counts)
+        numbers = np.searchsorted(vocabulary, words).astype(np.int32)  # distinct within a block
+        df[numbers] += np.bincount(local_terms, minlength=len(words))
+        blocks[index] = (numbers, text_of, local_terms, counts)
     wanted = (df >= MIN_DF) & (df <= MAX_DF_SHARE * len(texts))
     wanted[np.isin(vocabulary, word_hashes(sorted(STOP_WORDS))[1])] = False
     if not wanted.any():
         return None
     column = (np.cumsum(wanted) - 1).astype(np.int32)
     idf = (np.log((1 + len(texts)) / (1 + df[wanted])) + 1).astype(np.float32)
-    indices, data, row_sizes = [], [], []
-    for start, (text_of, terms, counts) in zip(starts, blocks):
+    # The matrix is filled in place block by block, each block's counts freed
+    # once used: memory never holds the counts and the matrix twice over.
+    nnz = sum(int(wanted[numbers][local_terms].sum()) for numbers, _, local_terms, _ in blocks)
+    indices = np.empty(nnz, dtype=np.int32)
+    data = np.empty(nnz, dtype=np.float32)
+    row_sizes = np.zeros(len(texts), dtype=np.int64)
+    filled = 0
+    for index, start in enumerate(starts):
+        numbers, text_of, local_terms, counts = blocks[index]
+        blocks[index] = None
+        terms = numbers[local_terms]
         kept = wanted[terms]
         text_of, columns = text_of[kept], column[terms[kept]]
         weights = (1 + np.log(counts[kept].astype(np.float32))) * idf[columns]
-        norms = np.sqrt(np.bincount(text_of, weights=weights.astype(np.float64) ** 2,
-                                    minlength=min(_BLOCK, len(texts) - start)))
+        size = min(_BLOCK, len(texts) - start)
+        norms = np.sqrt(np.bincount(text_of, weights=weights.astype(np.float64) ** 2, minlength=size))
         with np.errstate(invalid="ignore", divide="ignore"):
             weights /= norms[text_of].astype(np.float32)
-        indices.append(columns)
-        data.append(weights)
-        row_sizes.append(np.bincount(text_of, minlength=len(norms)))
-    indptr = np.concatenate(([0], np.cumsum(np.concatenate(row_sizes)))).astype(np.int64)
-    return scipy.sparse.csr_matrix((np.concatenate(data), np.concatenate(indices), indptr),
+        indices[filled: filled + len(columns)] = columns
+        data[filled: filled + len(columns)] = weights
+        filled += len(columns)
+        row_sizes[start: start + size] = np.bincount(text_of, minlength=size)
+    index_type = np.int32 if nnz < 2 ** 31 else np.int64
+    indptr = np.concatenate(([0], np.cumsum(row_sizes))).astype(index_type)
+    return scipy.sparse.csr_matrix((data, indices.astype(index_type, copy=False), indptr),
                                    shape=(len(texts), int(wanted.sum())))
