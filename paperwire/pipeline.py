@@ -23,7 +23,7 @@ from .parallel import WorkerMap, chunked, default_jobs, map_chunks
 from .render.site import ListPage, Output, SiteData, SiteRenderer, render_site
 from .search import SearchIndexing, search_page
 from .manifest import Manifest, code_salt, inputs_fingerprint, load_manifest, page_key
-from .writer import Staging, link_outputs, save_manifest, write_outputs
+from .writer import Scratch, Staging, link_outputs, save_manifest, write_outputs
 
 
 @dataclass(frozen=True)
@@ -150,13 +150,14 @@ class PaperJob:
     previous_out: Path  # the output being replaced, source of unchanged pages
     previous_keys: dict[str, str]  # page path -> key in the previous build
     salt: str
+    scratch: Scratch  # where list entries go, for the list pages
 
 
 def _render_paper_pages(job: PaperJob, slugs: Sequence[str]) -> tuple[list[tuple[str, str]], dict[str, str]]:
     """Render (or link, when unchanged) the pages of ``slugs``.
 
-    Returns their (path, key) pairs and their list entries, which the parent
-    puts on the home, topic and day pages.
+    Returns their (path, key) pairs and where their list entries, for the
+    home, topic and day pages, were put in the scratch folder.
     """
     fresh, unchanged, keys = [], [], []
     for slug in slugs:
@@ -171,7 +172,7 @@ def _render_paper_pages(job: PaperJob, slugs: Sequence[str]) -> tuple[list[tuple
     written += link_outputs(job.staging_root, job.previous_out, unchanged)
     by_path = dict(zip((f"papers/{slug}/index.html" for slug in slugs), keys))
     items = {slug: job.renderer.item_source(slug) for slug in slugs}
-    return [(path, by_path[path]) for path in written], items
+    return [(path, by_path[path]) for path in written], job.scratch.put(f"entries-{slugs[0]}", items)
 
 
 def _render_list_pages(job: PaperJob, pages: Sequence[ListPage]) -> list[str]:
@@ -190,7 +191,8 @@ def render_and_write(data: SiteData, content_dir: Path, staging: Staging, jobs: 
     renderer = SiteRenderer(data, env)
     for name in ("paper.html", "_paper_item.html", "index.html", "topic.html", "day.html"):
         env.get_template(name)  # compiled before workers fork, so once
-    job = PaperJob(renderer, staging.root, staging.out_dir, previous.pages if previous else {}, salt)
+    job = PaperJob(renderer, staging.root, staging.out_dir, previous.pages if previous else {}, salt,
+                   staging.scratch)
     keys: dict[str, str] = {}
     chunks = chunked([p.slug for p in data.papers], _CHUNK)
     list_pages = chunked(renderer.list_pages(), _LIST_PAGES_PER_TASK)
@@ -209,7 +211,7 @@ def render_and_write(data: SiteData, content_dir: Path, staging: Staging, jobs: 
         for pairs, items in paper_pages:
             staging.register(path for path, _ in pairs)
             keys.update(pairs)
-            renderer.add_items(items)
+            renderer.add_items(items, staging.scratch)
             timer.step("paper pages")
     # The paper pages are all written: Pagefind indexes them meanwhile.
     indexing = SearchIndexing(staging) if data.config.search.enabled else None

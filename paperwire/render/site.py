@@ -14,6 +14,7 @@ from ..pages import MarkdownPage
 from ..config import SiteConfig
 from .api import dumps
 from ..classify import OTHER
+from ..writer import Location, Scratch
 from .shell import PageShell
 from .views import PaperView, paper_view, topic_link, topics_by_slug
 
@@ -142,6 +143,8 @@ class SiteRenderer:
         self.positions = {p.slug: i for i, p in enumerate(data.papers, 1)}
         self._views: dict[str, PaperView] = {}
         self._items: dict[str, str] = {}
+        self._item_locations: dict[str, Location] = {}
+        self._scratch: Scratch | None = None
         self._shells: dict[tuple, PageShell] = {}
         self.chips = TopicChips(env)
         self.site = SiteView(
@@ -167,7 +170,11 @@ class SiteRenderer:
         """
         html = self._items.get(slug)
         if html is None:
-            html = self._items[slug] = self.item_source(slug)
+            location = self._item_locations.get(slug)
+            if location is not None and self._scratch is not None:
+                html = self._scratch.get(location)  # not kept: read again when needed again
+            else:
+                html = self._items[slug] = self.item_source(slug)
         return Markup(html.replace(ROOT_MARK, root))
 
     def item_source(self, slug: str) -> str:
@@ -175,9 +182,10 @@ class SiteRenderer:
         return self.env.get_template("_paper_item.html").render(paper=self.view(slug), root=Markup(ROOT_MARK),
                                                                  chips=self.chips)
 
-    def add_items(self, sources: dict[str, str]) -> None:
-        """Take list entries rendered elsewhere (by worker processes)."""
-        self._items.update(sources)
+    def add_items(self, locations: dict[str, Location], scratch: Scratch) -> None:
+        """Take list entries rendered elsewhere (by worker processes) and put in ``scratch``."""
+        self._item_locations.update(locations)
+        self._scratch = scratch
 
     def render(self, template: str, path: str, **context: Any) -> Output:
         """Render ``template`` as the page at ``path``."""
