@@ -172,6 +172,7 @@ def _render_paper_pages(job: PaperJob, slugs: Sequence[str]) -> tuple[list[tuple
     written += link_outputs(job.staging_root, job.previous_out, unchanged)
     by_path = dict(zip((f"papers/{slug}/index.html" for slug in slugs), keys))
     items = {slug: job.renderer.item_source(slug) for slug in slugs}
+    job.renderer.forget_views()
     return [(path, by_path[path]) for path in written], job.scratch.put(f"entries-{slugs[0]}", items)
 
 

@@ -64,6 +64,14 @@ class FeedLink:
 
 
 @dataclass(frozen=True)
+class PaperLink:
+    """A related paper, as a paper page links to it."""
+
+    title: str
+    url: str  # site-relative
+
+
+@dataclass(frozen=True)
 class ListItem:
     number: int  # place in this list
     html: Markup  # the pre-rendered entry
@@ -263,10 +271,15 @@ class SiteRenderer:
                     "count": len(members[t.slug])} for t in self.page_topics]
         yield self.render("topics.html", "topics/index.html", topics=entries, page_title="Topics", section="topics")
 
-    def paper_context(self, slug: str) -> tuple[PaperView, tuple[PaperView, ...]]:
-        """Return what a paper page shows: its view and its related papers' views."""
-        related = tuple(self.view(other) for other in self.data.related.get(slug, ()))
+    def paper_context(self, slug: str) -> tuple[PaperView, tuple[PaperLink, ...]]:
+        """Return what a paper page shows: its view and links to its related papers."""
+        related = tuple(PaperLink(self.papers[other].title, self.papers[other].url)
+                        for other in self.data.related.get(slug, ()))
         return self.view(slug), related
+
+    def forget_views(self) -> None:
+        """Drop the views built so far (a worker between chunks: memory stays flat)."""
+        self._views.clear()
 
     def paper_key_input(self, slug: str) -> object:
         """Return everything a paper page depends on, for its incremental-build key.
