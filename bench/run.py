@@ -147,6 +147,24 @@ def move_aside(path: Path, trash: Path) -> None:
         os.rename(path, tempfile.mkdtemp(dir=trash) + "/" + path.name)
 
 
+def wait_for_retired_outputs(out: Path, timeout: float = 600) -> None:
+    """Wait until the old outputs paperwire retired are deleted.
+
+    paperwire swaps a new output in and deletes the old one with a detached
+    ``rm``, so the user need not wait. In a benchmark that deletion would
+    overlap the next measured build and slow its file creation (this disk
+    slows it after mass deletion), so the bench lets it finish between runs.
+    """
+    from paperwire.writer import _TEMP_PREFIX
+
+    deadline = time.monotonic() + timeout
+    prefix = f"{_TEMP_PREFIX}{out.name}.old-"
+    while time.monotonic() < deadline:
+        if not any(p.name.startswith(prefix) for p in out.parent.iterdir()):
+            return
+        time.sleep(0.2)
+
+
 def paperwire_command(content: Path, out: Path) -> list[str]:
     """Return the command line of a quiet paperwire build."""
     return [sys.executable, str(REPO / "build.py"), "build", "--content", str(content), "--out", str(out), "-q"]
@@ -161,6 +179,8 @@ def timed(size: int, tool: str, scenario: str, papers: int, repeat: int, command
           timeout: float) -> Run:
     """Measure one build and count what it left in ``out``."""
     result = measure(command, timeout)
+    if tool == "paperwire":
+        wait_for_retired_outputs(out)
     files, html = count_outputs(out) if out.exists() else (0, 0)
     error = "" if result.returncode == 0 else (result.stderr.strip().splitlines() or [f"exit {result.returncode}"])[-1]
     run = Run(size, tool, scenario, papers, repeat, result.returncode == 0, round(result.wall_s, 3),
