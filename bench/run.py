@@ -104,6 +104,10 @@ def hugo_binary() -> Path:
 
 def measure(command: list[str], timeout: float) -> Measurement:
     """Run ``command``; return its wall and CPU seconds, peak RSS and exit status."""
+    # Files the previous command (or the corpus generator) wrote may still be
+    # waiting to reach the disk; flushed now, their writing is charged to no one.
+    if hasattr(os, "sync"):
+        os.sync()
     with tempfile.NamedTemporaryFile("r", suffix=".usage") as usage:
         if GNU_TIME.exists():
             wrapped = [str(GNU_TIME), "-o", usage.name, "-f", "%U %S %M", *command]
