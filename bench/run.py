@@ -300,11 +300,12 @@ def markdown(rows: list[dict], header: str) -> str:
 
 
 def code_state() -> str:
-    """Return a fingerprint of paperwire's code: HEAD plus uncommitted changes under paperwire/."""
+    """Return a fingerprint of paperwire's code: its committed tree plus uncommitted changes under paperwire/."""
     def git(*args: str) -> str:
         return subprocess.run(["git", "-C", str(REPO), *args], capture_output=True, text=True).stdout
 
-    return git("rev-parse", "--short", "HEAD").strip() + ":" + str(hash(git("diff", "HEAD", "--", "paperwire")))
+    # The tree of paperwire/ at HEAD, not HEAD itself: commits elsewhere (bench/, docs) change no figure.
+    return git("rev-parse", "HEAD:paperwire").strip() + ":" + str(hash(git("diff", "HEAD", "--", "paperwire")))
 
 
 def environment() -> str:
