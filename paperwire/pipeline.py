@@ -16,8 +16,6 @@ from .records import Paper, Topic, evolve
 from .readers import read_corpus
 from .related import related_papers
 from .render.api import render_api
-from .render.digest import render_digest_files
-from .render.feeds import render_feeds
 from .render.environment import THEME_DIR, make_environment
 from .parallel import WorkerMap, chunked, default_jobs, map_chunks
 from .render.site import ListPage, Output, SiteData, SiteRenderer, render_site
@@ -200,6 +198,12 @@ def render_and_write(data: SiteData, content_dir: Path, staging: Staging, jobs: 
     timer.step("render", more_steps=len(chunks) + len(list_pages))
 
     def side_outputs() -> None:  # what needs no list entries
+        # Imported here, not above: feedgen, lxml, css-inline and email take
+        # a tenth of a second to load, which a small site's build then spends
+        # while Pagefind runs instead of before.
+        from .render.digest import render_digest_files
+        from .render.feeds import render_feeds
+
         staging.write(render_api(data.papers))
         staging.write(render_feeds(data))
         staging.write(render_digest_files(data, env))

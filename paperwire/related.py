@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Sequence
 
 from .parallel import map_chunks
-from .tfidf import tfidf_vectors
+from .tfidf import Rows, tfidf_rows
 from .records import Paper
 
 if TYPE_CHECKING:
@@ -27,6 +27,9 @@ if TYPE_CHECKING:
     import scipy.sparse
 
 RELATED_COUNT = 5
+# Up to this many papers every pair's cosine is computed: exact, quick, and
+# without scipy, whose import alone would be a sixth of a small site's build.
+EXACT_UP_TO = 1000
 MIN_SIMILARITY = 0.08  # below this, two papers share little more than common words
 QUERY_TERMS = 12  # the strongest terms of each paper, which find its candidates
 CANDIDATES = 24  # candidates per paper whose exact cosine is computed
@@ -84,9 +87,12 @@ def nearest_by_text(texts: Sequence[str], count: int = RELATED_COUNT, jobs: int 
     independent, so ``jobs`` processes share them, with identical results.
     """
 
-    vectors = tfidf_vectors(texts, jobs)
-    if vectors is None:
+    rows = tfidf_rows(texts, jobs)
+    if rows is None:
         return [[] for _ in texts]
+    if len(texts) <= EXACT_UP_TO:
+        return _nearest_exact(rows, count)
+    vectors = rows.matrix()
     queries = _strongest_terms(vectors, QUERY_TERMS)
     by_term = _strongest_terms(vectors.T.tocsr(), POSTINGS)
     starts = range(0, len(texts), _ROWS)
@@ -94,6 +100,18 @@ def nearest_by_text(texts: Sequence[str], count: int = RELATED_COUNT, jobs: int 
     for rows in map_chunks(_nearest_rows, starts, (vectors, queries, by_term, count), jobs):
         nearest.extend(rows)
     return nearest
+
+
+def _nearest_exact(rows: Rows, count: int) -> list[list[int]]:
+    """Return the nearest others of every paper by the cosine of every pair (a small corpus)."""
+    import numpy as np
+
+    vectors = rows.dense()
+    points = np.rint((vectors @ vectors.T) * _SCALE).astype(np.int64)
+    np.fill_diagonal(points, -1)  # never a paper's own neighbour
+    order = np.argsort(-points, axis=1, kind="stable")[:, :count]  # best first, ties to the lower index
+    close = np.take_along_axis(points, order, axis=1) >= round(MIN_SIMILARITY * _SCALE)
+    return [row[kept].tolist() for row, kept in zip(order, close)]
 
 
 def _nearest_rows(context: tuple, start: int) -> list[list[int]]:

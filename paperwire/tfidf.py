@@ -16,7 +16,7 @@ words dropped, smoothed idf, rows normalised to length 1.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, NamedTuple, Sequence
 
 from .parallel import map_chunks
 
@@ -120,14 +120,42 @@ def _count_block(texts: Sequence[str], start: int) -> tuple["np.ndarray", ...]:
     return vocabulary, (keys >> np.uint64(_HASH_BITS)).astype(np.int32), terms.astype(np.int32), counts
 
 
+class Rows(NamedTuple):
+    """TF-IDF rows in compressed sparse row form, as plain numpy arrays."""
+
+    data: "np.ndarray"  # float32 weights
+    indices: "np.ndarray"  # term of each weight
+    indptr: "np.ndarray"  # row r is data[indptr[r]:indptr[r + 1]]
+    terms: int
+
+    def matrix(self) -> "scipy.sparse.csr_matrix":
+        import scipy.sparse  # imported only here: a small site never needs it (0.15 s)
+
+        return scipy.sparse.csr_matrix((self.data, self.indices, self.indptr),
+                                       shape=(len(self.indptr) - 1, self.terms))
+
+    def dense(self) -> "np.ndarray":
+        import numpy as np
+
+        rows = len(self.indptr) - 1
+        matrix = np.zeros((rows, self.terms), dtype=np.float32)
+        matrix[np.repeat(np.arange(rows), np.diff(self.indptr)), self.indices] = self.data
+        return matrix
+
+
 def tfidf_vectors(texts: Sequence[str], jobs: int = 1) -> "scipy.sparse.csr_matrix | None":
+    """Return the L2-normalised TF-IDF rows of ``texts`` as a sparse matrix, or None when they share no word."""
+    rows = tfidf_rows(texts, jobs)
+    return rows.matrix() if rows is not None else None
+
+
+def tfidf_rows(texts: Sequence[str], jobs: int = 1) -> Rows | None:
     """Return the L2-normalised TF-IDF rows of ``texts``, or None when they share no word.
 
     Works block by block (of _BLOCK texts), so that memory holds the counts
     and the result, never a copy of every text or one array per word.
     """
     import numpy as np
-    import scipy.sparse
 
     if len(texts) < 2:
         return None
@@ -170,5 +198,4 @@ def tfidf_vectors(texts: Sequence[str], jobs: int = 1) -> "scipy.sparse.csr_matr
         row_sizes[start: start + size] = np.bincount(text_of, minlength=size)
     index_type = np.int32 if nnz < 2 ** 31 else np.int64
     indptr = np.concatenate(([0], np.cumsum(row_sizes))).astype(index_type)
-    return scipy.sparse.csr_matrix((data, indices.astype(index_type, copy=False), indptr),
-                                   shape=(len(texts), int(wanted.sum())))
+    return Rows(data, indices.astype(index_type, copy=False), indptr, int(wanted.sum()))

@@ -93,3 +93,24 @@ def test_nearest_by_text_is_the_same_for_any_number_of_workers(monkeypatch):
     two = related.nearest_by_text(texts, jobs=2)
     assert one == two
     assert any(one)
+
+
+def test_approximate_search_finds_the_exact_neighbours(monkeypatch):
+    # Small corpora compare every pair; big ones go through each paper's strongest
+    # terms. On clustered texts both must find nearly the same neighbours.
+    import random
+
+    import paperwire.related as related
+
+    rng = random.Random(7)
+    clusters = [[f"w{c}x{i}" for i in range(12)] for c in range(40)]
+    common = [f"common{i}" for i in range(30)]
+    texts = [" ".join(rng.sample(clusters[n % 40], 8) + rng.sample(common, 10)) for n in range(1200)]
+    monkeypatch.setattr(related, "EXACT_UP_TO", len(texts))
+    exact = related.nearest_by_text(texts)
+    monkeypatch.setattr(related, "EXACT_UP_TO", 0)
+    approximate = related.nearest_by_text(texts, jobs=2)
+    found = sum(len(set(a) & set(e)) for a, e in zip(approximate, exact))
+    assert found >= 0.9 * sum(len(e) for e in exact)
+    # And the neighbours are the paper's own cluster.
+    assert all(other % 40 == n % 40 for n, others in enumerate(exact) for other in others)
