@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator, Protocol, Sequence
+from typing import TYPE_CHECKING, Callable, Iterator, Protocol, Sequence
 
 from .classify import classify
 from .config import load_site_config, load_topics
@@ -21,7 +21,10 @@ from .parallel import WorkerMap, chunked, default_jobs, map_chunks
 from .render.site import ListPage, Output, SiteData, SiteRenderer, render_site
 from .search import SearchIndexing, search_page
 from .manifest import Manifest, code_salt, inputs_fingerprint, load_manifest, page_key
-from .writer import Scratch, Staging, link_outputs, save_manifest, write_outputs
+from .writer import Location, Scratch, Staging, link_outputs, save_manifest, write_outputs
+
+if TYPE_CHECKING:
+    import jinja2
 
 
 @dataclass(frozen=True)
@@ -151,7 +154,7 @@ class PaperJob:
     scratch: Scratch  # where list entries go, for the list pages
 
 
-def _render_paper_pages(job: PaperJob, slugs: Sequence[str]) -> tuple[list[tuple[str, str]], dict[str, str]]:
+def _render_paper_pages(job: PaperJob, slugs: Sequence[str]) -> tuple[list[tuple[str, str]], dict[str, Location]]:
     """Render (or link, when unchanged) the pages of ``slugs``.
 
     Returns their (path, key) pairs and where their list entries, for the
@@ -179,6 +182,20 @@ def _render_list_pages(job: PaperJob, pages: Sequence[ListPage]) -> list[str]:
     return write_outputs(job.staging_root, map(job.renderer.render_list_page, pages))
 
 
+def _write_side_outputs(data: SiteData, env: "jinja2.Environment", content_dir: Path, staging: Staging) -> None:
+    """Write what needs no list entries: the JSON API, feeds, digest and static files."""
+    # Imported here, not above: feedgen, lxml, css-inline and email take a
+    # tenth of a second to load, which a small site's build then spends while
+    # Pagefind runs instead of before.
+    from .render.digest import render_digest_files
+    from .render.feeds import render_feeds
+
+    staging.write(render_api(data.papers))
+    staging.write(render_feeds(data))
+    staging.write(render_digest_files(data, env))
+    staging.write(static_files(content_dir))
+
+
 def render_and_write(data: SiteData, content_dir: Path, staging: Staging, jobs: int,
                      previous: Manifest | None, salt: str, timer: StageTimer) -> dict[str, str]:
     """Render every output into ``staging``, pages in ``jobs`` processes, and index them for search.
@@ -197,33 +214,21 @@ def render_and_write(data: SiteData, content_dir: Path, staging: Staging, jobs: 
     list_pages = chunked(renderer.list_pages(), _LIST_PAGES_PER_TASK)
     timer.step("render", more_steps=len(chunks) + len(list_pages))
 
-    def side_outputs() -> None:  # what needs no list entries
-        # Imported here, not above: feedgen, lxml, css-inline and email take
-        # a tenth of a second to load, which a small site's build then spends
-        # while Pagefind runs instead of before.
-        from .render.digest import render_digest_files
-        from .render.feeds import render_feeds
-
-        staging.write(render_api(data.papers))
-        staging.write(render_feeds(data))
-        staging.write(render_digest_files(data, env))
-        staging.write(static_files(content_dir))
-
     with WorkerMap(_render_paper_pages, chunks, job, jobs) as paper_pages:
         in_workers = paper_pages.in_workers
         if in_workers:  # this process renders the rest meanwhile
-            side_outputs()
-        for pairs, items in paper_pages:
+            _write_side_outputs(data, env, content_dir, staging)
+        for pairs, entries in paper_pages:
             staging.register(path for path, _ in pairs)
             keys.update(pairs)
-            renderer.add_items(items, staging.scratch)
+            renderer.add_items(entries, staging.scratch)
             timer.step("paper pages")
     # The paper pages are all written: Pagefind indexes them meanwhile.
     indexing = SearchIndexing(staging) if data.config.search.enabled else None
     try:
         if not in_workers:
-            side_outputs()
-        # Forked now, the workers have every list entry.
+            _write_side_outputs(data, env, content_dir, staging)
+        # Forked now, the workers know where every list entry is.
         with WorkerMap(_render_list_pages, list_pages, job, jobs) as written:
             staging.write(render_site(renderer, list_pages=False))
             if indexing is not None:
