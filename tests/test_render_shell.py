@@ -1,0 +1,69 @@
+"""The page chrome rendered once (render/shell.py) gives exactly the pages a full render gives."""
+
+from __future__ import annotations
+
+import jinja2
+import pytest
+from markupsafe import Markup
+
+from paperwire.render.shell import PageShell
+from paperwire.writer import Scratch
+
+BASE = """<title>{% if page_title %}{{ page_title }} · {% endif %}Site</title>
+<link href="{{ root }}x.css"><meta content="{{ description }}">{% block head %}{% endblock %}
+<main>{% block main %}{% endblock %}</main><a href="{{ canonical }}">here</a>"""
+CHILD = """{% extends "base.html" %}{% from "macros.html" import shout %}
+{% block head %}<meta name="t" content="{{ paper }}">{% endblock %}
+{% block main %}{{ shout(paper) }} {{ super() }}{% endblock %}"""
+MACROS = """{% macro shout(text) %}<b>{{ text|upper }}</b>{% endmacro %}"""
+PAGES = [dict(page_title="A <b>title</b>", description='say "hi"', canonical="https://x/a?b=1&c=2", paper="alpha"),
+         dict(page_title="Second", description="two", canonical="https://x/b", paper="<script>beta")]
+
+
+def environment(base: str = BASE) -> jinja2.Environment:
+    loader = jinja2.DictLoader({"base.html": base, "child.html": CHILD, "macros.html": MACROS})
+    return jinja2.Environment(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined)
+
+
+def rendered_both_ways(base: str = BASE, pages=PAGES) -> tuple[list[str], list[str], PageShell]:
+    template = environment(base).get_template("child.html")
+    shared = {"root": Markup("../")}
+    shell = PageShell(template, shared, ("page_title", "description", "canonical"))
+    through_shell = [shell.render({**shared, **page}) for page in pages]
+    in_full = [template.render({**shared, **page}) for page in pages]
+    return through_shell, in_full, shell
+
+
+def test_pages_through_the_shell_equal_full_renders():
+    through_shell, in_full, shell = rendered_both_ways()
+    assert through_shell == in_full
+    assert shell.usable  # the shell was really used, escaping titles and URLs itself
+    assert "A &lt;b&gt;title&lt;/b&gt;" in through_shell[0] and "&lt;SCRIPT&gt;BETA" in through_shell[1]
+
+
+@pytest.mark.parametrize("base", [
+    BASE.replace("{{ page_title }}", "{{ page_title|upper }}"),  # a filter the markers cannot pass through
+    BASE.replace("Site</title>", "Site {{ paper }}</title>"),  # the chrome shows a page's own data
+])
+def test_a_chrome_the_markers_cannot_stand_for_falls_back_to_full_renders(base):
+    through_shell, in_full, shell = rendered_both_ways(base)
+    assert through_shell == in_full
+    assert not shell.usable
+
+
+def test_an_empty_value_gets_a_full_render():
+    pages = [dict(PAGES[0]), dict(PAGES[1], page_title="")]
+    through_shell, in_full, _shell = rendered_both_ways(pages=pages)
+    assert through_shell == in_full and "<title>Site</title>" in through_shell[1]
+
+
+def test_scratch_gives_back_what_was_put(tmp_path):
+    scratch = Scratch(tmp_path / "scratch")
+    first = scratch.put("a", {"x": "one ünïcode", "y": ""})
+    second = scratch.put("b", {"z": "<li>three</li>"})
+    assert [scratch.get(first["x"]), scratch.get(first["y"]), scratch.get(second["z"])] == \
+        ["one ünïcode", "", "<li>three</li>"]
+    with pytest.raises(FileExistsError):
+        scratch.put("a", {"x": "again"})
+    scratch.remove()
+    assert not (tmp_path / "scratch").exists()
