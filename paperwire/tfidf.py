@@ -66,7 +66,9 @@ def word_hashes(texts: list[str]) -> tuple["np.ndarray", "np.ndarray"]:
     """
     import numpy as np
 
-    data = np.frombuffer("\0".join(texts).lower().encode("utf-8") + bytes(_KEY_BYTES + 8), dtype=np.uint8)
+    # NUL separates the texts; clean text has none, but a stray one must not shift them.
+    joined = "\0".join(text.replace("\0", " ") for text in texts)
+    data = np.frombuffer(joined.lower().encode("utf-8", "surrogatepass") + bytes(_KEY_BYTES + 8), dtype=np.uint8)
     length = len(data) - _KEY_BYTES - 8
     is_word = _word_bytes()[data[:length]]
     edges = np.flatnonzero(np.diff(is_word, prepend=False, append=False))

@@ -114,3 +114,14 @@ def test_approximate_search_finds_the_exact_neighbours(monkeypatch):
     assert found >= 0.9 * sum(len(e) for e in exact)
     # And the neighbours are the paper's own cluster.
     assert all(other % 40 == n % 40 for n, others in enumerate(exact) for other in others)
+
+
+def test_word_hashes_name_words_whatever_the_case_and_keep_texts_apart():
+    from paperwire.tfidf import word_hashes
+
+    texts = ["Plasma plasma, PLASMA!", "x\x00y plasma", "lone \ud800 surrogate; a modèle"]
+    text_of, hashes = word_hashes(texts)
+    # "x" and "y" are one letter, not words; the stray surrogate counts as a word of its own.
+    assert text_of.tolist() == [0, 0, 0, 1, 2, 2, 2, 2]
+    assert len(set(hashes[:4].tolist())) == 1  # "plasma" in any case, in both texts
+    assert len(set(hashes.tolist())) == 5  # plasma, lone, the surrogate, surrogate, modèle
