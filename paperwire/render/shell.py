@@ -38,8 +38,8 @@ class PageShell:
             context.blocks[name] = [_mark_block(name)]
         try:
             html = jinja2.utils.concat(template.root_render_func(context))
-        except jinja2.TemplateError:
-            self.usable = False  # the chrome needs a page's own data
+        except Exception:  # noqa: BLE001 - whatever a marker does to the chrome, full renders still work
+            self.usable = False  # e.g. the chrome needs a page's own data
             return
         # Blocks alone keep their parents (for super()) and the names the
         # template imports at its top, which only its full render would set.
