@@ -43,6 +43,14 @@ def test_paper_page_fits_375px(browser, sample_server, sample_site):
     page = context.new_page()
     page.goto(sample_server + longest["url"])
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    # In the sightings table, dates ("undated" too), ranks and headers stay on one line each.
+    heights = page.evaluate("""[...document.querySelectorAll(
+        '.sightings th, .sightings td:first-child, .sightings td:last-child')].map(cell => {
+            const text = document.createRange();
+            text.selectNodeContents(cell);
+            return text.getBoundingClientRect().height / parseFloat(getComputedStyle(cell).fontSize);
+        })""")
+    assert heights and max(heights) < 2, heights  # in font sizes: one line is about 1.2 to 1.5
     context.close()
 
 
