@@ -74,9 +74,12 @@ class PaperTexts(Sequence[str]):
 
     def __getitem__(self, index):  # type: ignore[override]
         if isinstance(index, slice):
-            return [f"{p.title}. {p.abstract}" for p in self.papers[index]]
-        paper = self.papers[index]
-        return f"{paper.title}. {paper.abstract}"
+            return [_text(paper) for paper in self.papers[index]]
+        return _text(self.papers[index])
+
+
+def _text(paper: Paper) -> str:
+    return f"{paper.title}. {paper.abstract}"
 
 
 def nearest_by_text(texts: Sequence[str], count: int = RELATED_COUNT, jobs: int = 1) -> list[list[int]]:
@@ -97,8 +100,8 @@ def nearest_by_text(texts: Sequence[str], count: int = RELATED_COUNT, jobs: int 
     by_term = _strongest_terms(vectors.T.tocsr(), POSTINGS)
     starts = range(0, len(texts), _ROWS)
     nearest: list[list[int]] = []
-    for rows in map_chunks(_nearest_rows, starts, (vectors, queries, by_term, count), jobs):
-        nearest.extend(rows)
+    for block in map_chunks(_nearest_rows, starts, (vectors, queries, by_term, count), jobs):
+        nearest.extend(block)
     return nearest
 
 

@@ -95,7 +95,3 @@ class SearchIndexing:
             self.process.kill()
             self.process.communicate()
 
-
-def index_search(staging: Staging) -> None:
-    """Index the staged paper pages into ``pagefind/`` and register its files."""
-    SearchIndexing(staging).finish()

@@ -145,12 +145,6 @@ class Rows(NamedTuple):
         return matrix
 
 
-def tfidf_vectors(texts: Sequence[str], jobs: int = 1) -> "scipy.sparse.csr_matrix | None":
-    """Return the L2-normalised TF-IDF rows of ``texts`` as a sparse matrix, or None when they share no word."""
-    rows = tfidf_rows(texts, jobs)
-    return rows.matrix() if rows is not None else None
-
-
 def tfidf_rows(texts: Sequence[str], jobs: int = 1) -> Rows | None:
     """Return the L2-normalised TF-IDF rows of ``texts``, or None when they share no word.
 

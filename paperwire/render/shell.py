@@ -29,7 +29,6 @@ class PageShell:
 
     def __init__(self, template: jinja2.Template, shared: dict[str, Any], page_vars: tuple[str, ...]):
         self.template = template
-        self.shared = shared
         self.page_vars = page_vars
         self.checked = False
         self.usable = True

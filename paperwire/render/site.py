@@ -191,7 +191,7 @@ class SiteRenderer:
                                                                  chips=self.chips)
 
     def add_items(self, locations: dict[str, Location], scratch: Scratch) -> None:
-        """Take list entries rendered elsewhere (by worker processes) and put in ``scratch``."""
+        """Take the places in ``scratch`` of list entries rendered elsewhere (by worker processes)."""
         self._item_locations.update(locations)
         self._scratch = scratch
 
@@ -258,7 +258,7 @@ class SiteRenderer:
     def topic_pages(self) -> Iterator[ListPage]:
         members = self.topic_members()
         for topic in self.page_topics:
-            link = topic_link(topic)
+            link = self.topic_links[topic.slug]
             feeds = (FeedLink("application/rss+xml", f"{topic.name} (RSS)", f"{link.url}feed.xml"),
                      FeedLink("application/atom+xml", f"{topic.name} (Atom)", f"{link.url}atom.xml"))
             yield from self.paginated("topic.html", link.url, members[topic.slug], topic=topic,
@@ -267,7 +267,7 @@ class SiteRenderer:
 
     def topics_index(self) -> Iterator[Output]:
         members = self.topic_members()
-        entries = [{"url": topic_link(t).url, "name": t.name, "description": t.description,
+        entries = [{"url": self.topic_links[t.slug].url, "name": t.name, "description": t.description,
                     "count": len(members[t.slug])} for t in self.page_topics]
         yield self.render("topics.html", "topics/index.html", topics=entries, page_title="Topics", section="topics")
 
@@ -354,7 +354,7 @@ class SiteRenderer:
         base = self.config.base_url
         entries = [{"loc": base, "lastmod": None}, {"loc": base + "topics/", "lastmod": None},
                    {"loc": base + "days/", "lastmod": None}]
-        entries += [{"loc": base + topic_link(t).url, "lastmod": None} for t in self.page_topics]
+        entries += [{"loc": base + self.topic_links[t.slug].url, "lastmod": None} for t in self.page_topics]
         entries += [{"loc": base + p.url, "lastmod": None} for p in self.data.pages]
         entries += [{"loc": base + p.url, "lastmod": p.last_seen.isoformat() if p.last_seen else None}
                     for p in sorted(self.data.papers, key=lambda p: p.slug)]

@@ -69,10 +69,6 @@ def topic_link(topic: Topic) -> TopicLink:
     return TopicLink(slug=topic.slug, name=topic.name, url=f"topics/{topic.slug}/")
 
 
-def _as_link(topic: Topic | TopicLink) -> TopicLink:
-    return topic if isinstance(topic, TopicLink) else topic_link(topic)
-
-
 def topics_by_slug(topics: tuple[Topic, ...]) -> dict[str, Topic]:
     """Return every topic by slug, ``other`` included."""
     return {t.slug: t for t in (*topics, OTHER_TOPIC)}
@@ -82,11 +78,8 @@ def _iso(day: dt.date | None) -> str | None:
     return day.isoformat() if day else None
 
 
-def paper_view(paper: Paper, position: int, topics: dict[str, Topic] | dict[str, TopicLink]) -> PaperView:
-    """Return the view of ``paper``, which is ``position``-th in the trending list.
-
-    ``topics`` maps slugs to topics, or, quicker, to their links.
-    """
+def paper_view(paper: Paper, position: int, topic_links: dict[str, TopicLink]) -> PaperView:
+    """Return the view of ``paper``, which is ``position``-th in the trending list."""
     arxiv = paper.arxiv_id
     return PaperView(
         slug=paper.slug,
@@ -94,7 +87,7 @@ def paper_view(paper: Paper, position: int, topics: dict[str, Topic] | dict[str,
         url=paper.url,
         abstract=paper.abstract,
         excerpt=excerpt(paper.abstract),
-        topics=tuple(_as_link(topics[t]) for t in paper.topics if t in topics),
+        topics=tuple(topic_links[t] for t in paper.topics if t in topic_links),
         dates=tuple(d.isoformat() for d in paper.dates),
         first_seen=_iso(paper.first_seen),
         sightings=tuple(SightingView(_iso(s.date), s.source, s.rank) for s in paper.sightings),
