@@ -102,12 +102,50 @@ def hugo_binary() -> Path:
     return Path(found)
 
 
-def measure(command: list[str], timeout: float) -> Measurement:
-    """Run ``command``; return its wall and CPU seconds, peak RSS and exit status."""
-    # Files the previous command (or the corpus generator) wrote may still be
-    # waiting to reach the disk; flushed now, their writing is charged to no one.
+PROBE_FILES = 400  # files created to time the disk: a fiftieth of a second when it is calm
+_calm_seconds_per_file: list[float] = []  # the disk's rate at its calmest, measured once
+
+
+def file_creation_seconds(count: int = PROBE_FILES) -> float:
+    """Return the seconds per file of creating ``count`` small files in one new folder (then removed)."""
+    probe = Path(tempfile.mkdtemp(dir=OUT, prefix=".probe-"))
+    start = time.perf_counter()
+    for i in range(count):
+        with open(probe / f"{i}.html", "wb") as handle:
+            handle.write(b"x" * 8192)
+    seconds = (time.perf_counter() - start) / count
+    shutil.rmtree(probe)
+    return seconds
+
+
+def settle_disk(timeout: float = 30.0) -> float:
+    """Wait, up to ``timeout``, until creating files is about as quick as at its quickest; return the wait.
+
+    This machine's disk is shared and its speed drifts: after a mass
+    deletion it creates files several times slower for many seconds, and
+    os.sync() does not end that (the blocks freed are still being released).
+    A build that followed a deletion (the old output of a previous run)
+    would pay for it, so each measured command waits for a calm disk.
+    """
     if hasattr(os, "sync"):
+        # Files the previous command (or the corpus generator) wrote may still be
+        # waiting to reach the disk; flushed now, their writing is charged to no one.
         os.sync()
+    start = time.monotonic()
+    while True:
+        rate = file_creation_seconds()
+        if not _calm_seconds_per_file or rate < _calm_seconds_per_file[0]:
+            _calm_seconds_per_file[:] = [rate]
+        if rate <= 1.5 * _calm_seconds_per_file[0] or time.monotonic() - start > timeout:
+            return time.monotonic() - start
+        time.sleep(1.0)
+
+
+def measure(command: list[str], timeout: float) -> Measurement:
+    """Run ``command`` on a settled disk; return its wall and CPU seconds, peak RSS and exit status."""
+    waited = settle_disk()
+    if waited >= 1:
+        print(f"  (waited {waited:.0f} s for the disk to settle)", flush=True)
     with tempfile.NamedTemporaryFile("r", suffix=".usage") as usage:
         if GNU_TIME.exists():
             wrapped = [str(GNU_TIME), "-o", usage.name, "-f", "%U %S %M", *command]
@@ -294,8 +332,8 @@ def markdown(rows: list[dict], header: str) -> str:
         for scenario in SCENARIOS[:2]:
             pw, hg = by_key.get((size, "paperwire", scenario)), by_key.get((size, "hugo", scenario))
             if pw and hg and pw["ok"] and hg["ok"]:
-                lines.append(f"| {hg['papers']:,} | {scenario} | {pw['wall'] / hg['wall']:.1f} "
-                             f"| {pw['rss'] / hg['rss']:.1f} |")
+                lines.append(f"| {hg['papers']:,} | {scenario} | {pw['wall'] / hg['wall']:.2f} "
+                             f"| {pw['rss'] / hg['rss']:.2f} |")
     return "\n".join(lines) + "\n"
 
 

@@ -85,6 +85,40 @@ class WorkerMap:
         self.close()
 
 
+class Background:
+    """``func(context, None)`` started at once in one forked process; ``result()`` waits for it.
+
+    For work that needs none of what this process does next: both go on at
+    the same time. With one job it runs in this process, when ``result()``
+    is asked for: the same result, later.
+    """
+
+    def __init__(self, func: Callable[[Any, None], Result], context: Any, jobs: int):
+        self.func, self.context = func, context
+        self.pool = None
+        if jobs > 1 and "fork" in multiprocessing.get_all_start_methods():
+            gc.freeze()  # as in WorkerMap: shared data the collector need not walk
+            self.pool = multiprocessing.get_context("fork").Pool(1, _start_worker, (context,))
+            self.pending = self.pool.apply_async(_Call(func), (None,))
+
+    def result(self) -> Any:
+        if self.pool is None:
+            return self.func(self.context, None)
+        return self.pending.get()
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.terminate()
+            self.pool.join()
+            self.pool = None
+
+    def __enter__(self) -> "Background":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 def map_chunks(func: Callable[[Any, Chunk], Result], chunks: Sequence[Chunk], context: Any,
                jobs: int) -> Iterator[Result]:
     """Yield ``func(context, chunk)`` for each chunk, in order, using ``jobs`` processes."""

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator, Protocol, Sequence
 
@@ -17,11 +19,11 @@ from .readers import read_corpus
 from .related import related_papers
 from .render.api import render_api
 from .render.environment import THEME_DIR, make_environment
-from .parallel import WorkerMap, chunked, default_jobs, map_chunks
-from .render.site import ListPage, Output, SiteData, SiteRenderer, render_site
+from .parallel import Background, WorkerMap, chunked, default_jobs, map_chunks
+from .render.site import Output, SiteData, SiteRenderer, render_site
 from .search import SearchIndexing, search_page
 from .manifest import Manifest, code_salt, inputs_fingerprint, load_manifest, page_key
-from .writer import Location, Scratch, Staging, link_outputs, save_manifest, write_outputs
+from .writer import Staging, link_outputs, save_manifest, write_outputs
 
 if TYPE_CHECKING:
     import jinja2
@@ -52,7 +54,7 @@ class Progress(Protocol):
     def refresh(self) -> object: ...
 
 
-STAGES = 6  # config, read, merge, classify, rank, render: a step of the progress bar each
+STAGES = 7  # config, read, merge, classify, rank, related, render: a step of the progress bar each
 
 
 def _peak_rss_mb() -> float:
@@ -64,6 +66,12 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _cpu_seconds() -> float:
+    """Return the CPU time of this process and of its workers that have ended."""
+    times = os.times()
+    return times.user + times.system + times.children_user + times.children_system
+
+
 class StageTimer:
     """Time each stage; report times through ``log`` (verbose) and steps to ``progress``."""
 
@@ -71,20 +79,25 @@ class StageTimer:
         self.log = log
         self.progress = progress
         self.start = self.last = time.perf_counter()
+        self.last_cpu = _cpu_seconds()
 
     def done(self, stage: str) -> None:
-        now = time.perf_counter()
+        now, cpu = time.perf_counter(), _cpu_seconds()
         if self.log:
-            self.log(f"{stage:<10} {now - self.last:8.3f} s  {_peak_rss_mb():6.0f} MB peak")
-        self.last = now
+            self.log(f"{stage:<10} {now - self.last:8.3f} s  {cpu - self.last_cpu:7.2f} s CPU  "
+                     f"{_peak_rss_mb():6.0f} MB peak")
+        self.last, self.last_cpu = now, cpu
         self.step(stage)
 
-    def step(self, what: str, more_steps: int = 0) -> None:
-        """Advance the progress bar by one step; ``more_steps`` grows its total."""
+    def add_steps(self, steps: int) -> None:
+        """Grow the progress bar's total by ``steps``."""
         if self.progress is not None:
-            if more_steps:
-                self.progress.total = (self.progress.total or 0) + more_steps
-                self.progress.refresh()
+            self.progress.total = (self.progress.total or 0) + steps
+            self.progress.refresh()
+
+    def step(self, what: str) -> None:
+        """Advance the progress bar by one step."""
+        if self.progress is not None:
             self.progress.set_description_str(what)
             self.progress.update(1)
 
@@ -94,7 +107,6 @@ class StageTimer:
 
 
 _CHUNK = 1000  # papers per task: large enough to amortise the hand-off to a worker
-_LIST_PAGES_PER_TASK = 100
 
 
 def _classify_range(context: tuple[tuple[Paper, ...], tuple[Topic, ...]], span: range) -> list[tuple[str, ...]]:
@@ -111,7 +123,7 @@ def classify_all(papers: tuple[Paper, ...], topics: tuple[Topic, ...], jobs: int
 
 def gather(content_dir: Path, keep_going: bool = False, timer: StageTimer | None = None,
            jobs: int = 1) -> SiteData:
-    """Read and process all content into the data every renderer shares."""
+    """Read and process all content into the data every renderer shares (related papers aside)."""
     timer = timer or StageTimer(None)
     config = load_site_config(content_dir)
     topics = load_topics(content_dir)
@@ -124,9 +136,9 @@ def gather(content_dir: Path, keep_going: bool = False, timer: StageTimer | None
     papers = classify_all(papers, topics, jobs)
     timer.done("classify")
     papers = rank(papers, config.trending)
-    related = related_papers(papers, jobs=jobs)
     timer.done("rank")
-    return SiteData(config=config, topics=topics, papers=papers, related=related, pages=pages,
+    # Related papers are found later, while the pages that do not show them are rendered.
+    return SiteData(config=config, topics=topics, papers=papers, related={}, pages=pages,
                     warnings=corpus.warnings, files_read=corpus.files_read)
 
 
@@ -151,15 +163,10 @@ class PaperJob:
     previous_out: Path  # the output being replaced, source of unchanged pages
     previous_keys: dict[str, str]  # page path -> key in the previous build
     salt: str
-    scratch: Scratch  # where list entries go, for the list pages
 
 
-def _render_paper_pages(job: PaperJob, slugs: Sequence[str]) -> tuple[list[tuple[str, str]], dict[str, Location]]:
-    """Render (or link, when unchanged) the pages of ``slugs``.
-
-    Returns their (path, key) pairs and where their list entries, for the
-    home, topic and day pages, were put in the scratch folder.
-    """
+def _render_paper_pages(job: PaperJob, slugs: Sequence[str]) -> list[tuple[str, str]]:
+    """Render (or link, when unchanged) the pages of ``slugs``; return their (path, key) pairs."""
     fresh, unchanged, keys = [], [], []
     for slug in slugs:
         path = f"papers/{slug}/index.html"
@@ -172,75 +179,72 @@ def _render_paper_pages(job: PaperJob, slugs: Sequence[str]) -> tuple[list[tuple
     written = write_outputs(job.staging_root, (job.renderer.paper_page(slug) for slug in fresh))
     written += link_outputs(job.staging_root, job.previous_out, unchanged)
     by_path = dict(zip((f"papers/{slug}/index.html" for slug in slugs), keys))
-    items = {slug: job.renderer.item_source(slug) for slug in slugs}
     job.renderer.forget_views()
-    return [(path, by_path[path]) for path in written], job.scratch.put(f"entries-{slugs[0]}", items)
+    return [(path, by_path[path]) for path in written]
 
 
-def _render_list_pages(job: PaperJob, pages: Sequence[ListPage]) -> list[str]:
-    """Render and write some of the home, topic and day pages; return their paths."""
-    return write_outputs(job.staging_root, map(job.renderer.render_list_page, pages))
+@dataclass(frozen=True)
+class RestJob:
+    """What the process rendering all but the paper pages needs, forked from the parent."""
+
+    renderer: SiteRenderer
+    env: "jinja2.Environment"
+    content_dir: Path
+    staging_root: Path
 
 
-def _write_side_outputs(data: SiteData, env: "jinja2.Environment", content_dir: Path, staging: Staging) -> None:
-    """Write what needs no list entries: the JSON API, feeds, digest and static files."""
+def _render_all_but_paper_pages(job: RestJob, _: None) -> list[str]:
+    """Write the JSON API, feeds, digest, static files and every page but the papers'; return their paths."""
     # Imported here, not above: feedgen, lxml, css-inline and email take a
     # tenth of a second to load, which a small site's build then spends while
-    # Pagefind runs instead of before.
+    # the related papers are found instead of before.
     from .render.digest import render_digest_files
     from .render.feeds import render_feeds
 
-    staging.write(render_api(data.papers))
-    staging.write(render_feeds(data))
-    staging.write(render_digest_files(data, env))
-    staging.write(static_files(content_dir))
+    data = job.renderer.data
+    return write_outputs(job.staging_root, chain(
+        render_api(data.papers), render_feeds(data), render_digest_files(data, job.env),
+        static_files(job.content_dir), render_site(job.renderer)))
 
 
 def render_and_write(data: SiteData, content_dir: Path, staging: Staging, jobs: int,
                      previous: Manifest | None, salt: str, timer: StageTimer) -> dict[str, str]:
-    """Render every output into ``staging``, pages in ``jobs`` processes, and index them for search.
+    """Find related papers, render every output into ``staging``, and index the papers for search.
 
-    Paper pages unchanged since ``previous`` are linked, not rendered; returns
-    the key of every paper page for the next build's manifest.
+    Only the paper pages show related papers. Everything else is rendered
+    and written by one process while the others find them, then the paper
+    pages by ``jobs`` processes. Paper pages unchanged since ``previous`` are
+    linked, not rendered; returns the key of every paper page for the next
+    build's manifest.
     """
     env = make_environment(content_dir)
-    renderer = SiteRenderer(data, env)
     for name in ("paper.html", "_paper_item.html", "index.html", "topic.html", "day.html"):
-        env.get_template(name)  # compiled before workers fork, so once
-    job = PaperJob(renderer, staging.root, staging.out_dir, previous.pages if previous else {}, salt,
-                   staging.scratch)
+        env.get_template(name)  # compiled before processes fork, so once
     keys: dict[str, str] = {}
-    chunks = chunked([p.slug for p in data.papers], _CHUNK)
-    list_pages = chunked(renderer.list_pages(), _LIST_PAGES_PER_TASK)
-    timer.step("render", more_steps=len(chunks) + len(list_pages))
-
-    with WorkerMap(_render_paper_pages, chunks, job, jobs) as paper_pages:
-        in_workers = paper_pages.in_workers
-        if in_workers:  # this process renders the rest meanwhile
-            _write_side_outputs(data, env, content_dir, staging)
-        for pairs, entries in paper_pages:
-            staging.register(path for path, _ in pairs)
-            keys.update(pairs)
-            renderer.add_items(entries, staging.scratch)
-            timer.step("paper pages")
-    # The paper pages are all written: Pagefind indexes them meanwhile.
-    indexing = SearchIndexing(staging) if data.config.search.enabled else None
-    try:
-        if not in_workers:
-            _write_side_outputs(data, env, content_dir, staging)
-        # Forked now, the workers know where every list entry is.
-        with WorkerMap(_render_list_pages, list_pages, job, jobs) as written:
-            staging.write(render_site(renderer, list_pages=False))
+    with Background(_render_all_but_paper_pages, RestJob(SiteRenderer(data, env), env, content_dir, staging.root),
+                    jobs) as rest:
+        data = evolve(data, related=related_papers(data.papers, jobs=jobs))
+        timer.done("related")
+        renderer = SiteRenderer(data, env)
+        job = PaperJob(renderer, staging.root, staging.out_dir, previous.pages if previous else {}, salt)
+        chunks = chunked([p.slug for p in data.papers], _CHUNK)
+        timer.add_steps(len(chunks))
+        with WorkerMap(_render_paper_pages, chunks, job, jobs) as paper_pages:
+            for pairs in paper_pages:
+                staging.register(path for path, _ in pairs)
+                keys.update(pairs)
+                timer.step("paper pages")
+        # The paper pages are all written: Pagefind indexes them meanwhile.
+        indexing = SearchIndexing(staging) if data.config.search.enabled else None
+        try:
             if indexing is not None:
                 staging.write(search_page(renderer))
-            for paths in written:
-                staging.register(paths)
-                timer.step("list pages")
-        if indexing is not None:
-            indexing.finish()
-    finally:
-        if indexing is not None:
-            indexing.stop()
+            staging.register(rest.result())
+            if indexing is not None:
+                indexing.finish()
+        finally:
+            if indexing is not None:
+                indexing.stop()
     return keys
 
 

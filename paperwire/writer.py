@@ -131,52 +131,6 @@ def link_outputs(root: Path, old_root: Path, paths: Iterable[str]) -> list[str]:
     return linked
 
 
-Location = tuple[str, int, int]  # scratch file name, byte offset, byte length
-
-
-class Scratch:
-    """Texts set aside during a build in files of the staging folder, not in memory.
-
-    Worker processes put the list entries they render here; the processes
-    rendering list pages read back each one they need. At 100,000 papers
-    that keeps 120 MB out of every process. Removed before the staging
-    folder becomes the output.
-    """
-
-    def __init__(self, folder: Path):
-        self.folder = folder
-        self._files: dict[str, int] = {}  # name -> descriptor, opened on first read
-
-    def put(self, name: str, texts: dict[str, str]) -> dict[str, Location]:
-        """Write ``texts`` to one new file; return where each one is."""
-        self.folder.mkdir(exist_ok=True)
-        locations: dict[str, Location] = {}
-        chunks: list[bytes] = []
-        offset = 0
-        for key, text in texts.items():
-            data = text.encode("utf-8", "surrogatepass")
-            locations[key] = (name, offset, len(data))
-            chunks.append(data)
-            offset += len(data)
-        with open(self.folder / safe_relative_path(name), "xb") as handle:
-            handle.write(b"".join(chunks))
-        return locations
-
-    def get(self, location: Location) -> str:
-        """Return the text put at ``location``."""
-        name, offset, length = location
-        handle = self._files.get(name)
-        if handle is None:
-            handle = self._files[name] = os.open(self.folder / safe_relative_path(name), os.O_RDONLY)
-        return os.pread(handle, length, offset).decode("utf-8", "surrogatepass")
-
-    def remove(self) -> None:
-        for handle in self._files.values():
-            os.close(handle)
-        self._files.clear()
-        shutil.rmtree(self.folder, ignore_errors=True)
-
-
 class Staging:
     """A fresh folder beside the output that becomes the output on commit."""
 
@@ -186,7 +140,6 @@ class Staging:
         self.out_dir.parent.mkdir(parents=True, exist_ok=True)
         self.root = Path(tempfile.mkdtemp(dir=self.out_dir.parent, prefix=f"{_TEMP_PREFIX}{self.out_dir.name}.new-"))
         self.paths: set[str] = set()
-        self.scratch = Scratch(self.root / ".paperwire-scratch")
 
     def register(self, paths: Iterable[str]) -> None:
         """Record paths written (here or by workers); a repeated path is an error."""
@@ -201,7 +154,6 @@ class Staging:
 
     def commit(self) -> int:
         """Swap the staging folder in as the output; return the number of files."""
-        self.scratch.remove()
         _swap_in(self.root, self.out_dir)
         return len(self.paths)
 

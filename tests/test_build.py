@@ -162,6 +162,9 @@ def test_rebuilds_redo_only_what_changed(tmp_path):
 def test_paper_page_key_follows_what_the_page_shows():
     from dataclasses import replace
 
+    import datetime as dt
+
+    from paperwire.manifest import page_key
     from paperwire.records import Sighting
     from paperwire.render.environment import make_environment
     from paperwire.render.site import SiteRenderer
@@ -172,14 +175,14 @@ def test_paper_page_key_follows_what_the_page_shows():
         other = make_paper("other", other_title)
         data = replace(make_site_data((paper, other)), related={paper.slug: ("other",)})
         renderer = SiteRenderer(data, make_environment())
-        return renderer.paper_key_input(paper.slug)
+        return page_key("salt", renderer.paper_key_input(paper.slug))
 
     paper = make_paper("alpha", "Alpha")
     same = key(paper)
     assert key(replace(paper, score=99.0)) == same  # the score is not on the page
     changed = [replace(paper, title="Alpha 2"), replace(paper, abstract="Else."), replace(paper, authors=("A. B.",)),
                replace(paper, upvotes=3), replace(paper, topics=("moe",)), replace(paper, arxiv_id="2401.00001"),
-               replace(paper, categories=("cs.CL",)),
+               replace(paper, categories=("cs.CL",)), replace(paper, published=dt.date(2025, 3, 1)),
                replace(paper, sightings=paper.sightings + (Sighting("b.txt", 1, None, 2, "Alpha", ""),))]
     for variant in changed:
         assert key(variant) != same, variant

@@ -153,3 +153,12 @@ def test_email_bodies(hostile_site):
     assert "&lt;script&gt;alert(1)&lt;/script&gt; Attack" in html
     page = Page(html)
     assert "script" not in page.tags and "img" not in page.tags
+
+
+def test_json_that_orjson_refuses_is_still_written():
+    from paperwire.render.api import dumps
+
+    # A lone surrogate (a file name that is not UTF-8) falls back to the json module, escaped.
+    text = dumps({"source": "caf\udce9.txt", "title": "<b> & \u2028"})
+    assert json.loads(text) == {"source": "caf\udce9.txt", "title": "<b> & \u2028"}
+    assert "<" not in text and "&" not in text and "\u2028" not in text

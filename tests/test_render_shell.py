@@ -7,7 +7,6 @@ import pytest
 from markupsafe import Markup
 
 from paperwire.render.shell import PageShell
-from paperwire.writer import Scratch
 
 BASE = """<title>{% if page_title %}{{ page_title }} · {% endif %}Site</title>
 <link href="{{ root }}x.css"><meta content="{{ description }}">{% block head %}{% endblock %}
@@ -55,15 +54,3 @@ def test_an_empty_value_gets_a_full_render():
     pages = [dict(PAGES[0]), dict(PAGES[1], page_title="")]
     through_shell, in_full, _shell = rendered_both_ways(pages=pages)
     assert through_shell == in_full and "<title>Site</title>" in through_shell[1]
-
-
-def test_scratch_gives_back_what_was_put(tmp_path):
-    scratch = Scratch(tmp_path / "scratch")
-    first = scratch.put("a", {"x": "one ünïcode", "y": ""})
-    second = scratch.put("b", {"z": "<li>three</li>"})
-    assert [scratch.get(first["x"]), scratch.get(first["y"]), scratch.get(second["z"])] == \
-        ["one ünïcode", "", "<li>three</li>"]
-    with pytest.raises(FileExistsError):
-        scratch.put("a", {"x": "again"})
-    scratch.remove()
-    assert not (tmp_path / "scratch").exists()

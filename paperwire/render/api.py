@@ -6,6 +6,8 @@ import datetime as dt
 import json
 from typing import Any, Iterator
 
+import orjson
+
 from ..records import Paper
 
 
@@ -33,19 +35,31 @@ def paper_json(paper: Paper) -> dict[str, Any]:
     }
 
 
-_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+def _encode(value: Any) -> bytes:
+    """Return ``value`` as compact UTF-8 JSON."""
+    try:
+        # orjson: ten times quicker than json, which matters for a JSON-LD
+        # block in every paper page and a papers.json as big as the corpus.
+        return orjson.dumps(value)
+    except TypeError:  # a lone surrogate (a file name that is not UTF-8): orjson refuses it
+        return json.dumps(value, separators=(",", ":")).encode("ascii")  # as a \udXXX escape
 
 
 def dumps(value: Any) -> str:
     """Serialise JSON safely for files and for <script> blocks alike."""
-    return _script_safe(_ENCODER.encode(value))
+    return _script_safe(_encode(value)).decode("utf-8")
 
 
-def _script_safe(text: str) -> str:
-    # Escaped so no text can close a <script> element or start an HTML comment,
-    # and U+2028/2029 stay legal in older JavaScript.
-    return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+# Escaped so no text can close a <script> element or start an HTML comment,
+# and U+2028/2029 stay legal in older JavaScript.
+_UNSAFE = ((b"<", b"\\u003c"), (b">", b"\\u003e"), (b"&", b"\\u0026"),
+           ("\u2028".encode(), b"\\u2028"), ("\u2029".encode(), b"\\u2029"))
+
+
+def _script_safe(data: bytes) -> bytes:
+    for unsafe, escaped in _UNSAFE:
+        data = data.replace(unsafe, escaped)
+    return data
 
 
 _PAPERS_PER_CHUNK = 1000
@@ -58,9 +72,8 @@ def render_api(papers: tuple[Paper, ...]) -> Iterator[tuple[str, Iterator[bytes]
     """
     def chunks() -> Iterator[bytes]:
         for start in range(0, len(papers), _PAPERS_PER_CHUNK):
-            lines = map(_ENCODER.encode, map(paper_json, papers[start: start + _PAPERS_PER_CHUNK]))
-            head = "[\n" if start == 0 else ",\n"
-            yield _script_safe(head + ",\n".join(lines)).encode("utf-8")
+            lines = map(_encode, map(paper_json, papers[start: start + _PAPERS_PER_CHUNK]))
+            yield _script_safe((b"[\n" if start == 0 else b",\n") + b",\n".join(lines))
         yield b"[\n\n]\n" if not papers else b"\n]\n"
 
     yield "api/papers.json", chunks()

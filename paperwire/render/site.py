@@ -14,7 +14,6 @@ from ..pages import MarkdownPage
 from ..config import SiteConfig
 from .api import dumps
 from ..classify import OTHER
-from ..writer import Location, Scratch
 from .shell import PageShell
 from .views import PaperView, paper_view, topic_link, topics_by_slug
 
@@ -81,8 +80,8 @@ class ListItem:
 class ListPage:
     """One page listing papers, described before it is rendered.
 
-    Describing is cheap and rendering is not, so a build can describe every
-    list page first and share the rendering out among worker processes.
+    Describing is cheap and rendering is not: pages can be listed and
+    counted before any is rendered.
     """
 
     template: str
@@ -109,6 +108,10 @@ def root_for(path: str) -> str:
 def page_url(path: str) -> str:
     """Return the site-relative URL of an output path (folders end in /)."""
     return path[: -len("index.html")] if path.endswith("index.html") else path
+
+
+def _ordinal(day: dt.date | None) -> int | None:
+    return day.toordinal() if day else None
 
 
 def day_label(day: dt.date) -> str:
@@ -151,8 +154,6 @@ class SiteRenderer:
         self.positions = {p.slug: i for i, p in enumerate(data.papers, 1)}
         self._views: dict[str, PaperView] = {}
         self._items: dict[str, str] = {}
-        self._item_locations: dict[str, Location] = {}
-        self._scratch: Scratch | None = None
         self._shells: dict[tuple, PageShell] = {}
         self.chips = TopicChips(env)
         self.site = SiteView(
@@ -178,22 +179,12 @@ class SiteRenderer:
         """
         html = self._items.get(slug)
         if html is None:
-            location = self._item_locations.get(slug)
-            if location is not None and self._scratch is not None:
-                html = self._scratch.get(location)  # not kept: read again when needed again
-            else:
-                html = self._items[slug] = self.item_source(slug)
+            # The view is not kept: each paper has one entry, and at 100,000
+            # papers the views would be tens of megabytes.
+            view = paper_view(self.papers[slug], self.positions[slug], self.topic_links)
+            html = self._items[slug] = self.env.get_template("_paper_item.html").render(
+                paper=view, root=Markup(ROOT_MARK), chips=self.chips)
         return Markup(html.replace(ROOT_MARK, root))
-
-    def item_source(self, slug: str) -> str:
-        """Render a paper's list entry with the root placeholder (see ``item``)."""
-        return self.env.get_template("_paper_item.html").render(paper=self.view(slug), root=Markup(ROOT_MARK),
-                                                                 chips=self.chips)
-
-    def add_items(self, locations: dict[str, Location], scratch: Scratch) -> None:
-        """Take the places in ``scratch`` of list entries rendered elsewhere (by worker processes)."""
-        self._item_locations.update(locations)
-        self._scratch = scratch
 
     def render(self, template: str, path: str, **context: Any) -> Output:
         """Render ``template`` as the page at ``path``."""
@@ -290,9 +281,9 @@ class SiteRenderer:
         day, so neither may invalidate an unchanged page.
         """
         p = self.papers[slug]
-        sightings = tuple((s.date, s.source, s.rank) for s in p.sightings)
+        sightings = tuple((_ordinal(s.date), s.source, s.rank) for s in p.sightings)
         related = tuple((other, self.papers[other].title) for other in self.data.related.get(slug, ()))
-        return (p.slug, p.title, p.abstract, p.arxiv_id, p.authors, p.upvotes, p.categories, p.published,
+        return (p.slug, p.title, p.abstract, p.arxiv_id, p.authors, p.upvotes, p.categories, _ordinal(p.published),
                 p.topics, sightings, related)
 
     def paper_page(self, slug: str) -> Output:
@@ -363,14 +354,9 @@ class SiteRenderer:
         yield "robots.txt", f"User-agent: *\nAllow: /\nSitemap: {base}sitemap.xml\n".encode("utf-8")
 
 
-def render_site(renderer: SiteRenderer, list_pages: bool = True) -> Iterator[Output]:
-    """Yield every HTML page but the paper pages, then the sitemap and robots.txt.
-
-    Without ``list_pages``, the home, topic and day pages are left to the
-    caller (see SiteRenderer.list_pages).
-    """
-    if list_pages:
-        yield from map(renderer.render_list_page, renderer.list_pages())
+def render_site(renderer: SiteRenderer) -> Iterator[Output]:
+    """Yield every HTML page but the paper pages, then the sitemap and robots.txt."""
+    yield from map(renderer.render_list_page, renderer.list_pages())
     yield from renderer.topics_index()
     yield from renderer.days_index()
     yield from renderer.markdown_pages()
