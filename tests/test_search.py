@@ -42,6 +42,75 @@ def test_index_is_the_same_for_the_same_input(tmp_path):
     assert tree_digest(tmp_path / "one/pagefind") == tree_digest(tmp_path / "two/pagefind")
 
 
+def test_index_of_the_copies_is_the_index_of_the_published_pages(sample_site, tmp_path):
+    import subprocess
+
+    from paperwire.search import INDEXED_COPIES, pagefind_command
+
+    # The build indexes copies of the paper pages made before related papers
+    # were found; Pagefind run on the pages as published gives the same index.
+    subprocess.run(pagefind_command(sample_site, tmp_path / "bundle"), check=True)
+    published = tree_digest(tmp_path / "bundle")
+    assert {name: digest for name, digest in published.items() if name in tree_digest(sample_site / "pagefind")} \
+        == tree_digest(sample_site / "pagefind")
+    assert not (sample_site / INDEXED_COPIES).exists()
+
+
+def test_a_failing_index_fails_the_build_in_one_line_and_keeps_the_old_site(tmp_path, monkeypatch):
+    import sys
+
+    import paperwire.search
+    from paperwire.search import SearchIndexError
+
+    content = make_content(tmp_path, copy_sample_corpus=True)
+    out = tmp_path / "site"
+    build(content, out)
+    before = tree_digest(out)
+    failing = [sys.executable, "-c", "import sys; sys.stderr.write('no space left\\n'); sys.exit(3)"]
+    monkeypatch.setattr(paperwire.search, "pagefind_command", lambda site, bundle=None: failing)
+    with pytest.raises(SearchIndexError, match="indexing failed: no space left"):
+        build(content, out, force=True)
+    assert tree_digest(out) == before
+    assert not [p for p in tmp_path.iterdir() if ".new-" in p.name]  # no staging folder left
+
+
+def test_a_build_failing_elsewhere_stops_pagefind(tmp_path, monkeypatch):
+    import os
+    import sys
+    import time
+
+    import paperwire.pipeline
+    import paperwire.search
+    from paperwire.errors import ContentError
+
+    content = make_content(tmp_path, copy_sample_corpus=True)
+    started = tmp_path / "pagefind.pid"
+    slow = [sys.executable, "-c", f"import os, time; open({str(started)!r}, 'w').write(str(os.getpid())); "
+                                  "time.sleep(60)"]
+    monkeypatch.setattr(paperwire.search, "pagefind_command", lambda site, bundle=None: slow)
+
+    def fail_once_pagefind_runs(job, slugs):
+        deadline = time.monotonic() + 20
+        while not started.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        raise ContentError("papers", None, "disk full")
+
+    monkeypatch.setattr(paperwire.pipeline, "_render_paper_pages", fail_once_pagefind_runs)
+    with pytest.raises(ContentError, match="disk full"):
+        build(content, tmp_path / "site", jobs=2)
+    pid = int(started.read_text())
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.05)
+    else:
+        os.kill(pid, 9)
+        pytest.fail("Pagefind outlived the failed build")
+
+
 def search_for(page, url: str, query: str):
     page.goto(url)
     page.locator("#search-q").fill(query)
