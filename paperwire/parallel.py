@@ -10,7 +10,6 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
-import signal
 from typing import Any, Callable, Iterator, Sequence, TypeVar
 
 Chunk = TypeVar("Chunk")
@@ -37,23 +36,6 @@ def chunked(items: Sequence[Chunk], size: int) -> list[Sequence[Chunk]]:
 def _start_worker(context: Any) -> None:
     global _worker_context
     _worker_context = context
-
-
-def _unwind(_signal: int, _frame: object) -> None:
-    raise SystemExit(1)
-
-
-def _run_unwinding(func: Callable[[Any, Any], Any], chunk: Any) -> Any:
-    """Run ``func``; ended early (the build failed), unwind so its finally blocks run.
-
-    Only while ``func`` runs: a worker ended while it waits for work, or
-    inside the pool's own locks, must die on the spot as usual.
-    """
-    signal.signal(signal.SIGTERM, _unwind)
-    try:
-        return func(_worker_context, chunk)
-    finally:
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _run(func: Callable[[Any, Any], Any], chunk: Any) -> Any:
@@ -108,8 +90,7 @@ class Background:
 
     For work that needs none of what this process does next: both go on at
     the same time. With one job it runs in this process, when ``result()``
-    is asked for: the same result, later. Closed before it is done, the
-    process unwinds, so ``func``'s finally blocks stop what it started.
+    is asked for: the same result, later.
     """
 
     def __init__(self, func: Callable[[Any, None], Result], context: Any, jobs: int):
@@ -118,7 +99,7 @@ class Background:
         if jobs > 1 and "fork" in multiprocessing.get_all_start_methods():
             gc.freeze()  # as in WorkerMap: shared data the collector need not walk
             self.pool = multiprocessing.get_context("fork").Pool(1, _start_worker, (context,))
-            self.pending = self.pool.apply_async(_Call(func, unwinding=True), (None,))
+            self.pending = self.pool.apply_async(_Call(func), (None,))
 
     def result(self) -> Any:
         if self.pool is None:
@@ -148,9 +129,8 @@ def map_chunks(func: Callable[[Any, Chunk], Result], chunks: Sequence[Chunk], co
 class _Call:
     """A picklable ``_run(func, chunk)`` (a lambda would not pickle)."""
 
-    def __init__(self, func: Callable[[Any, Any], Any], unwinding: bool = False):
+    def __init__(self, func: Callable[[Any, Any], Any]):
         self.func = func
-        self.unwinding = unwinding
 
     def __call__(self, chunk: Any) -> Any:
-        return (_run_unwinding if self.unwinding else _run)(self.func, chunk)
+        return _run(self.func, chunk)

@@ -21,7 +21,7 @@ from .render.api import render_api
 from .render.environment import THEME_DIR, make_environment
 from .parallel import Background, WorkerMap, chunked, default_jobs, map_chunks
 from .render.site import Output, SiteData, SiteRenderer, render_site
-from .search import SearchIndexing, indexed_copies, search_page
+from .search import SearchIndexing, search_page
 from .manifest import Manifest, code_salt, inputs_fingerprint, load_manifest, page_key
 from .writer import Staging, link_outputs, save_manifest, write_outputs
 
@@ -194,7 +194,7 @@ class RestJob:
 
 
 def _render_all_but_paper_pages(job: RestJob, _: None) -> list[str]:
-    """Write all but the paper pages: search index, API, feeds, digest, other pages; return their paths."""
+    """Write the JSON API, feeds, digest, static files and every page but the papers'; return their paths."""
     # Imported here, not above: feedgen, lxml, css-inline and email take a
     # tenth of a second to load, which a small site's build then spends while
     # the related papers are found instead of before.
@@ -203,29 +203,20 @@ def _render_all_but_paper_pages(job: RestJob, _: None) -> list[str]:
 
     renderer, data = job.renderer, job.renderer.data
     search = data.config.search.enabled
-    # First, so that Pagefind runs while the rest is rendered (see search.py).
-    indexing = SearchIndexing(job.staging_root, indexed_copies(renderer)) if search else None
-    try:
-        written = write_outputs(job.staging_root, chain(
-            render_api(data.papers), render_feeds(data), render_digest_files(data, job.env),
-            static_files(job.content_dir), render_site(renderer), search_page(renderer) if search else ()))
-        if indexing is not None:
-            written += indexing.finish()
-    finally:
-        if indexing is not None:
-            indexing.stop()
-    return written
+    return write_outputs(job.staging_root, chain(
+        render_api(data.papers), render_feeds(data), render_digest_files(data, job.env),
+        static_files(job.content_dir), render_site(renderer), search_page(renderer) if search else ()))
 
 
 def render_and_write(data: SiteData, content_dir: Path, staging: Staging, jobs: int,
                      previous: Manifest | None, salt: str, timer: StageTimer) -> dict[str, str]:
     """Find related papers, render every output into ``staging``, and index the papers for search.
 
-    Only the paper pages show related papers. Everything else, search index
-    included, is rendered and written by one process while the others find
-    them, then the paper pages by ``jobs`` processes. Paper pages unchanged since ``previous`` are
-    linked, not rendered; returns the key of every paper page for the next
-    build's manifest.
+    Only the paper pages show related papers. Everything else is rendered
+    and written by one process while the others find them, then the paper
+    pages by ``jobs`` processes, which Pagefind then indexes. Paper pages
+    unchanged since ``previous`` are linked, not rendered; returns the key
+    of every paper page for the next build's manifest.
     """
     env = make_environment(content_dir)
     for name in ("paper.html", "_paper_item.html", "index.html", "topic.html", "day.html"):
@@ -244,7 +235,15 @@ def render_and_write(data: SiteData, content_dir: Path, staging: Staging, jobs: 
                 staging.register(path for path, _ in pairs)
                 keys.update(pairs)
                 timer.step("paper pages")
-        staging.register(rest.result())
+        # The paper pages are all written: Pagefind indexes them meanwhile.
+        indexing = SearchIndexing(staging) if data.config.search.enabled else None
+        try:
+            staging.register(rest.result())
+            if indexing is not None:
+                indexing.finish()
+        finally:
+            if indexing is not None:
+                indexing.stop()
     return keys
 
 

@@ -1,14 +1,8 @@
 """Site search: the search page, and a Pagefind index of the paper pages.
 
-Pagefind reads HTML files and writes a chunked index into the output's
+Pagefind reads the staged HTML and writes a chunked index beside it, in
 ``pagefind/``; the search page loads ``pagefind/pagefind.js``, which fetches
 only the index chunks and result fragments a query needs.
-
-Pagefind indexes only a paper page's article (``data-pagefind-body``), and
-the related papers lie outside it. So it reads copies of the paper pages
-rendered without related papers, written before those are found, and runs
-meanwhile; its index is the same, byte for byte. (Pagefind takes longer
-than anything else in a small site's build.)
 """
 
 from __future__ import annotations
@@ -20,11 +14,10 @@ from typing import Iterator
 
 from .errors import ContentError
 from .render.site import Output, SiteRenderer
-from .writer import remove_later, write_outputs
+from .writer import Staging
 
 SEARCH_PAGE = "search/index.html"
 BUNDLE_DIR = "pagefind"
-INDEXED_COPIES = ".paperwire-search"  # in the staging folder, removed once indexed
 # Only paper pages are results; they mark their content with data-pagefind-body.
 PAPER_PAGES = "papers/*/index.html"
 # The topic chips would open every excerpt with topic names; results show the topics anyway
@@ -68,49 +61,41 @@ def pagefind_command(site: Path, bundle: Path | None = None) -> list[str]:
             *output, "--silent"]
 
 
-def indexed_copies(renderer: SiteRenderer) -> Iterator[Output]:
-    """Yield the paper pages as Pagefind reads them: ``renderer`` knows no related papers."""
-    for paper in renderer.data.papers:
-        yield renderer.paper_page(paper.slug)
-    renderer.forget_views()
-
-
 class SearchIndexing:
-    """Pagefind indexing copies of the paper pages, in the background.
+    """Pagefind indexing the staged paper pages, in the background.
 
-    Made with the copies (see the module docstring), it writes them into
-    the staging folder and starts Pagefind; ``finish`` waits for it, removes
-    the copies and returns the paths of the index's files.
+    It starts as soon as the paper pages are written and runs while the
+    build renders the rest; ``finish`` waits for it and registers its files.
     """
 
-    def __init__(self, staging_root: Path, copies: Iterator[Output]):
-        self.root = staging_root
-        self.copies = staging_root / INDEXED_COPIES
+    def __init__(self, staging: Staging):
+        self.staging = staging
         self.process: subprocess.Popen[str] | None = None
-        if write_outputs(self.copies, copies):
+        if any(path.startswith("papers/") and path.endswith("/index.html") for path in staging.paths):
             # Without papers there is nothing to find, and Pagefind refuses an empty site.
-            self.process = subprocess.Popen(pagefind_command(self.copies, staging_root / BUNDLE_DIR),
-                                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            self.process = subprocess.Popen(pagefind_command(staging.root), stdout=subprocess.PIPE,
+                                            stderr=subprocess.PIPE, text=True)
 
-    def finish(self) -> list[str]:
-        """Wait for Pagefind; return the index's files, or raise SearchIndexError."""
+    def finish(self) -> None:
+        """Wait for Pagefind; register the index's files, or raise SearchIndexError."""
         if self.process is None:
-            remove_later(self.copies)
-            return []
+            return
         stdout, stderr = self.process.communicate()
-        remove_later(self.copies)
         if self.process.returncode != 0:
             detail = (stderr or stdout).strip().splitlines()
             reason = detail[-1] if detail else f"exit status {self.process.returncode}"
             raise SearchIndexError(BUNDLE_DIR, None, f"indexing failed: {reason}")
-        bundle = self.root / BUNDLE_DIR
+        root = self.staging.root
+        bundle = root / BUNDLE_DIR
         for name in _UNUSED_BUNDLE_FILES:
             (bundle / name).unlink(missing_ok=True)
         shutil.rmtree(bundle / "playground", ignore_errors=True)
-        return [path.relative_to(self.root).as_posix() for path in sorted(bundle.rglob("*")) if path.is_file()]
+        self.staging.register(path.relative_to(root).as_posix()
+                              for path in sorted(bundle.rglob("*")) if path.is_file())
 
     def stop(self) -> None:
         """End Pagefind early (the build failed)."""
         if self.process is not None and self.process.poll() is None:
             self.process.kill()
             self.process.communicate()
+

@@ -191,21 +191,6 @@ def _remove_in_background(folder: Path) -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def remove_later(folder: Path) -> None:
-    """Delete ``folder``, inside a staging folder, without making the build wait.
-
-    It is moved out first, beside the staging folder and named like a
-    retired output, so it is never published and a killed build's
-    leftovers are still cleaned up.
-    """
-    if not folder.exists():
-        return
-    staging = folder.parent
-    retired = Path(tempfile.mkdtemp(dir=staging.parent, prefix=staging.name.split(".new-")[0] + ".old-"))
-    os.rename(folder, retired / folder.name)
-    _remove_in_background(retired)
-
-
 def _swap_in(staging: Path, out_dir: Path) -> None:
     """Replace ``out_dir`` with ``staging`` by two renames."""
     if out_dir.exists():

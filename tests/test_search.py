@@ -42,18 +42,15 @@ def test_index_is_the_same_for_the_same_input(tmp_path):
     assert tree_digest(tmp_path / "one/pagefind") == tree_digest(tmp_path / "two/pagefind")
 
 
-def test_index_of_the_copies_is_the_index_of_the_published_pages(sample_site, tmp_path):
+def test_index_is_pagefinds_index_of_the_published_pages(sample_site, tmp_path):
     import subprocess
 
-    from paperwire.search import INDEXED_COPIES, pagefind_command
+    from paperwire.search import pagefind_command
 
-    # The build indexes copies of the paper pages made before related papers
-    # were found; Pagefind run on the pages as published gives the same index.
     subprocess.run(pagefind_command(sample_site, tmp_path / "bundle"), check=True)
     published = tree_digest(tmp_path / "bundle")
     assert {name: digest for name, digest in published.items() if name in tree_digest(sample_site / "pagefind")} \
         == tree_digest(sample_site / "pagefind")
-    assert not (sample_site / INDEXED_COPIES).exists()
 
 
 def test_a_failing_index_fails_the_build_in_one_line_and_keeps_the_old_site(tmp_path, monkeypatch):
@@ -89,13 +86,14 @@ def test_a_build_failing_elsewhere_stops_pagefind(tmp_path, monkeypatch):
                                   "time.sleep(60)"]
     monkeypatch.setattr(paperwire.search, "pagefind_command", lambda site, bundle=None: slow)
 
-    def fail_once_pagefind_runs(job, slugs):
+    def fail_once_pagefind_runs(renderer):
         deadline = time.monotonic() + 20
         while not started.exists() and time.monotonic() < deadline:
             time.sleep(0.05)
-        raise ContentError("papers", None, "disk full")
+        raise ContentError("topics", None, "disk full")
 
-    monkeypatch.setattr(paperwire.pipeline, "_render_paper_pages", fail_once_pagefind_runs)
+    # The pages other than the papers' fail, in their own process, while Pagefind runs.
+    monkeypatch.setattr(paperwire.pipeline, "render_site", fail_once_pagefind_runs)
     with pytest.raises(ContentError, match="disk full"):
         build(content, tmp_path / "site", jobs=2)
     pid = int(started.read_text())
