@@ -118,14 +118,14 @@ def file_creation_seconds(count: int = PROBE_FILES) -> float:
     return seconds
 
 
-def settle_disk(timeout: float = 30.0) -> float:
-    """Wait, up to ``timeout``, until creating files is about as quick as at its quickest; return the wait.
+def settle_disk(timeout: float = 20.0) -> float:
+    """Wait, up to ``timeout``, until creating files is within 2x of its quickest; return the wait.
 
     This machine's disk is shared and its speed drifts: after a mass
     deletion it creates files several times slower for many seconds, and
     os.sync() does not end that (the blocks freed are still being released).
     A build that followed a deletion (the old output of a previous run)
-    would pay for it, so each measured command waits for a calm disk.
+    would pay for it, so each measured command waits for a calmer disk.
     """
     if hasattr(os, "sync"):
         # Files the previous command (or the corpus generator) wrote may still be
@@ -136,7 +136,7 @@ def settle_disk(timeout: float = 30.0) -> float:
         rate = file_creation_seconds()
         if not _calm_seconds_per_file or rate < _calm_seconds_per_file[0]:
             _calm_seconds_per_file[:] = [rate]
-        if rate <= 1.5 * _calm_seconds_per_file[0] or time.monotonic() - start > timeout:
+        if rate <= 2 * _calm_seconds_per_file[0] or time.monotonic() - start > timeout:
             return time.monotonic() - start
         time.sleep(1.0)
 
