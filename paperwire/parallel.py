@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import multiprocessing
+import multiprocessing.pool
 import os
 from typing import Any, Callable, Iterator, Sequence, TypeVar
 
@@ -42,7 +43,41 @@ def _run(func: Callable[[Any, Any], Any], chunk: Any) -> Any:
     return func(_worker_context, chunk)
 
 
-class WorkerMap:
+def _can_fork(jobs: int) -> bool:
+    return jobs > 1 and "fork" in multiprocessing.get_all_start_methods()
+
+
+class _Workers:
+    """Worker processes forked from this one; closed (or left), they are ended."""
+
+    pool: "multiprocessing.pool.Pool | None" = None
+
+    def _fork(self, processes: int, context: Any) -> "multiprocessing.pool.Pool":
+        # Objects alive now are the parent's data, shared with the workers
+        # copy-on-write. Frozen, the garbage collector never walks them: in
+        # the workers that would copy every page it touches, in the parent
+        # it is wasted time (they live until the build ends).
+        gc.freeze()
+        self.pool = multiprocessing.get_context("fork").Pool(processes, _start_worker, (context,))
+        return self.pool
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.terminate()
+            self.pool.join()
+            self.pool = None
+
+    def __enter__(self: "Workers") -> "Workers":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+Workers = TypeVar("Workers", bound=_Workers)
+
+
+class WorkerMap(_Workers):
     """``func(context, chunk)`` for each chunk, started at once in ``jobs`` processes.
 
     Iterating yields the results in order. Work starts when the map is made,
@@ -52,40 +87,16 @@ class WorkerMap:
     """
 
     def __init__(self, func: Callable[[Any, Chunk], Result], chunks: Sequence[Chunk], context: Any, jobs: int):
-        self.pool = None
-        if jobs <= 1 or len(chunks) <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        if len(chunks) <= 1 or not _can_fork(jobs):
             self.results: Iterator[Result] = (func(context, chunk) for chunk in chunks)
-            return
-        # Objects alive now are the parent's data, shared with the workers
-        # copy-on-write. Frozen, the garbage collector never walks them: in
-        # the workers that would copy every page it touches, in the parent
-        # it is wasted time (they live until the build ends).
-        gc.freeze()
-        self.pool = multiprocessing.get_context("fork").Pool(min(jobs, len(chunks)), _start_worker, (context,))
-        self.results = self.pool.imap(_Call(func), chunks)
-
-    @property
-    def in_workers(self) -> bool:
-        """Whether worker processes do the work (else this process does, when iterated)."""
-        return self.pool is not None
+        else:
+            self.results = self._fork(min(jobs, len(chunks)), context).imap(_Call(func), chunks)
 
     def __iter__(self) -> Iterator[Result]:
         return self.results
 
-    def close(self) -> None:
-        if self.pool is not None:
-            self.pool.terminate()
-            self.pool.join()
-            self.pool = None
 
-    def __enter__(self) -> "WorkerMap":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
-class Background:
+class Background(_Workers):
     """``func(context, None)`` started at once in one forked process; ``result()`` waits for it.
 
     For work that needs none of what this process does next: both go on at
@@ -95,28 +106,13 @@ class Background:
 
     def __init__(self, func: Callable[[Any, None], Result], context: Any, jobs: int):
         self.func, self.context = func, context
-        self.pool = None
-        if jobs > 1 and "fork" in multiprocessing.get_all_start_methods():
-            gc.freeze()  # as in WorkerMap: shared data the collector need not walk
-            self.pool = multiprocessing.get_context("fork").Pool(1, _start_worker, (context,))
-            self.pending = self.pool.apply_async(_Call(func), (None,))
+        if _can_fork(jobs):
+            self.pending = self._fork(1, context).apply_async(_Call(func), (None,))
 
     def result(self) -> Any:
         if self.pool is None:
             return self.func(self.context, None)
         return self.pending.get()
-
-    def close(self) -> None:
-        if self.pool is not None:
-            self.pool.terminate()
-            self.pool.join()
-            self.pool = None
-
-    def __enter__(self) -> "Background":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 def map_chunks(func: Callable[[Any, Chunk], Result], chunks: Sequence[Chunk], context: Any,

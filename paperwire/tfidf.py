@@ -39,7 +39,7 @@ your yours yourself yourselves
 """.split())
 MIN_DF = 2  # a word in one paper only links it to nothing
 MAX_DF_SHARE = 0.5  # a word in most papers says nothing about any
-_BLOCK = 2000  # texts tokenised together: bounds the memory of the byte arrays
+_BLOCK = 2000  # texts tokenised together: bounds the memory of the byte arrays (and fits 16 bits)
 _SEPARATOR = 0  # NUL between texts; clean text never contains it
 _KEY_BYTES = 24  # words agreeing on these and on length share a hash
 # A hash leaves room in 64 bits for the index of its text within a block
@@ -116,10 +116,13 @@ def _count_block(texts: Sequence[str], start: int) -> tuple["np.ndarray", ...]:
     # One sort of (text, hash) packed in 64 bits, then the runs of equal keys.
     keys = np.sort((text_of.astype(np.uint64) << np.uint64(_HASH_BITS)) | hashes)
     firsts = np.flatnonzero(np.diff(keys, prepend=keys[:1] ^ np.uint64(1)))
-    counts = np.diff(np.append(firsts, len(keys))).astype(np.int32)
+    # Small types: every block's counts are held until all are in (see tfidf_rows).
+    # A text index fits (_BLOCK texts), and a word said over 65,535 times in one
+    # paper counts as said 65,535 times, its weight (1 + log) hardly different.
+    counts = np.minimum(np.diff(np.append(firsts, len(keys))), 65535).astype(np.uint16)
     keys = keys[firsts]
     vocabulary, terms = np.unique(keys & np.uint64((1 << _HASH_BITS) - 1), return_inverse=True)
-    return vocabulary, (keys >> np.uint64(_HASH_BITS)).astype(np.int32), terms.astype(np.int32), counts
+    return vocabulary, (keys >> np.uint64(_HASH_BITS)).astype(np.uint16), terms.astype(np.int32), counts
 
 
 class Rows(NamedTuple):
