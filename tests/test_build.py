@@ -82,7 +82,9 @@ def test_cli_summary_and_help(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "1 files read, 1 papers, 1 sightings" in result.stdout
     verbose = run_cli("build", "-v", "--force", "--content", str(content), "--out", str(tmp_path / "out"))
-    assert "merge" in verbose.stderr and " s" in verbose.stderr
+    stages = [line.split()[0] for line in verbose.stderr.splitlines() if line.endswith("MB peak")]
+    assert stages == ["config", "read", "merge", "classify", "rank", "related", "render"]
+    assert all(" s CPU " in line for line in verbose.stderr.splitlines() if line.endswith("MB peak"))
     help_text = run_cli("build", "--help").stdout
     for option in ("--content", "--out", "--keep-going", "-q", "-v"):
         assert option in help_text
