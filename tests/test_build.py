@@ -205,3 +205,14 @@ def test_evolve_is_replace_without_init():
     assert paper.topics == ("other",)  # the original is untouched
     with pytest.raises(TypeError, match="no field 'topic'"):
         evolve(paper, topic=("moe",))
+
+
+def test_compiled_templates_kept_between_builds_follow_their_source(tmp_path):
+    from paperwire.render.environment import make_environment
+
+    templates = tmp_path / "content" / "templates"
+    templates.mkdir(parents=True)
+    (templates / "hello.html").write_text("one {{ x }}", encoding="utf-8")
+    assert make_environment(tmp_path / "content").get_template("hello.html").render(x="<b>") == "one &lt;b&gt;"
+    (templates / "hello.html").write_text("two {{ x }}", encoding="utf-8")
+    assert make_environment(tmp_path / "content").get_template("hello.html").render(x="<b>") == "two &lt;b&gt;"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import jinja2
@@ -10,11 +11,15 @@ import jinja2
 THEME_DIR = Path(__file__).resolve().parent.parent.parent / "templates"
 
 
+# How templates are parsed and compiled: the compiled code depends on these.
+_AUTOESCAPED = ("html", "xml", "j2")
+_SYNTAX = {"trim_blocks": True, "lstrip_blocks": True, "keep_trailing_newline": True}
 # Compiled templates are kept between builds, as Python keeps .pyc files:
-# compiling them is a twentieth of a second of a small site's build. A
-# template is compiled again whenever its source changes; the name carries
-# the settings below, which change the compiled code but not the source.
-_CACHE_PATTERN = "paperwire-autoescape-strict-trim-%s.cache"
+# compiling them is a twentieth of a second of a small site's build. Jinja
+# compiles a template again when its source changes; the settings above are
+# in the file names, so other settings never load this code.
+_CACHE_PATTERN = "paperwire-{}-%s.cache".format(
+    hashlib.sha1(repr((_AUTOESCAPED, sorted(_SYNTAX.items()), "strict")).encode()).hexdigest()[:12])
 
 
 def _bytecode_cache() -> jinja2.BytecodeCache | None:
@@ -32,11 +37,9 @@ def make_environment(content_dir: Path | None = None) -> jinja2.Environment:
     return jinja2.Environment(
         bytecode_cache=_bytecode_cache(),
         loader=jinja2.FileSystemLoader([str(p) for p in search]),
-        autoescape=jinja2.select_autoescape(["html", "xml", "j2"], default_for_string=True),
+        autoescape=jinja2.select_autoescape(_AUTOESCAPED, default_for_string=True),
         undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
+        **_SYNTAX,
         # A build compiles each template once and never edits one, so no
         # file-system check on every get_template (serve makes a new environment).
         auto_reload=False,
