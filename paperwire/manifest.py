@@ -1,13 +1,15 @@
 """What the previous build was made from, so a rebuild redoes only what changed.
 
-Two levels of fingerprint:
+Two levels of fingerprint, and the topics of each paper text:
 
 * the *inputs* fingerprint covers paperwire's own code, the templates and
   every content file (corpus files by size and modification time): when it
   matches the last build's, the output is already up to date;
 * a *page key* covers everything one paper page shows; a page whose key
   matches the last build's is linked from the previous output instead of
-  being rendered and written again.
+  being rendered and written again;
+* the topics found for each paper's text (title, abstract, categories),
+  under the same salt: a rebuild classifies only texts it has not seen.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from pathlib import Path
 from .render.environment import THEME_DIR
 
 PACKAGE_DIR = Path(__file__).resolve().parent
-FORMAT = 1  # bump when the manifest's layout changes
+FORMAT = 2  # bump when the manifest's layout changes
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,7 @@ class Manifest:
     salt: str  # fingerprint of code, templates and site settings: part of every page key
     files: int  # number of files the build wrote
     pages: dict[str, str] = field(default_factory=dict)  # output path -> page key
+    topics: dict[str, tuple[str, ...]] = field(default_factory=dict)  # text key -> topic slugs
 
 
 def manifest_path(out_dir: Path) -> Path:
@@ -84,6 +87,11 @@ def page_key(salt: str, context: object) -> str:
     return digest.hexdigest()
 
 
+def text_key(title: str, abstract: str, categories: tuple[str, ...]) -> str:
+    """Return the key of a paper's text, under which its topics are kept (as ``page_key``)."""
+    return hashlib.blake2b(marshal.dumps((title, abstract, categories), 2), digest_size=12).hexdigest()
+
+
 def load_manifest(out_dir: Path) -> Manifest | None:
     """Return the manifest of the build in ``out_dir``, or None if there is none usable."""
     path = manifest_path(out_dir)
@@ -91,11 +99,16 @@ def load_manifest(out_dir: Path) -> Manifest | None:
         return None
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        return Manifest(inputs=data["inputs"], salt=data["salt"], files=data["files"], pages=dict(data["pages"]))
-    except (ValueError, KeyError, TypeError):
+        topics = {key: tuple(slugs) for key, slugs in data["topics"].items()}
+        if not all(isinstance(slug, str) for slugs in topics.values() for slug in slugs):
+            raise TypeError("topic slugs are strings")
+        return Manifest(inputs=data["inputs"], salt=data["salt"], files=data["files"], pages=dict(data["pages"]),
+                        topics=topics)
+    except (ValueError, KeyError, TypeError, AttributeError):
         return None  # damaged: build everything
 
 
 def dump_manifest(manifest: Manifest) -> bytes:
     return json.dumps({"inputs": manifest.inputs, "salt": manifest.salt, "files": manifest.files,
-                       "pages": manifest.pages}, sort_keys=True, separators=(",", ":")).encode("utf-8")
+                       "pages": manifest.pages, "topics": manifest.topics},
+                      sort_keys=True, separators=(",", ":")).encode("utf-8")

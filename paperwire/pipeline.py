@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterator, Protocol, Sequence
+from typing import TYPE_CHECKING, Callable, Iterator, Mapping, Protocol, Sequence
 
 from .classify import classify
 from .config import load_site_config, load_topics
@@ -22,7 +22,7 @@ from .render.environment import THEME_DIR, make_environment
 from .parallel import Background, WorkerMap, chunked, default_jobs, map_chunks
 from .render.site import Output, SiteData, SiteRenderer, render_site
 from .search import SearchIndexing, search_page
-from .manifest import Manifest, code_salt, inputs_fingerprint, load_manifest, page_key
+from .manifest import Manifest, code_salt, inputs_fingerprint, load_manifest, page_key, text_key
 from .writer import Staging, link_outputs, save_manifest, write_outputs
 
 if TYPE_CHECKING:
@@ -109,21 +109,36 @@ class StageTimer:
 _CHUNK = 1000  # papers per task: large enough to amortise the hand-off to a worker
 
 
-def _classify_range(context: tuple[tuple[Paper, ...], tuple[Topic, ...]], span: range) -> list[tuple[str, ...]]:
+Topics = tuple[str, ...]  # a paper's topic slugs, best first
+
+
+def _classify_some(context: tuple[tuple[Paper, ...], tuple[Topic, ...]], indices: Sequence[int]) -> list[Topics]:
     papers, topics = context
-    return [classify(papers[i].title, papers[i].abstract, topics, papers[i].categories) for i in span]
+    return [classify(papers[i].title, papers[i].abstract, topics, papers[i].categories) for i in indices]
 
 
-def classify_all(papers: tuple[Paper, ...], topics: tuple[Topic, ...], jobs: int = 1) -> tuple[Paper, ...]:
-    """Return papers with their best one to three topic slugs."""
-    spans = [range(i, min(i + _CHUNK, len(papers))) for i in range(0, len(papers), _CHUNK)]
-    found = [t for chunk in map_chunks(_classify_range, spans, (papers, topics), jobs) for t in chunk]
-    return tuple(evolve(p, topics=t) for p, t in zip(papers, found))
+def classify_all(papers: tuple[Paper, ...], topics: tuple[Topic, ...], jobs: int = 1,
+                 known: Mapping[str, Topics] | None = None) -> tuple[tuple[Paper, ...], dict[str, Topics]]:
+    """Return papers with their best one to three topic slugs, and the topics of each text by its key.
+
+    ``known`` holds the topics the last build found for each text key, under
+    the same topics and code: those texts are not classified again, so a new
+    day's rebuild classifies only the new papers.
+    """
+    known = known or {}
+    keys = [text_key(p.title, p.abstract, p.categories) for p in papers]
+    unknown = [i for i, key in enumerate(keys) if key not in known]
+    found = [t for chunk in map_chunks(_classify_some, chunked(unknown, _CHUNK), (papers, topics), jobs) for t in chunk]
+    by_key = {**{keys[i]: t for i, t in zip(unknown, found)}, **{k: known[k] for k in keys if k in known}}
+    return tuple(evolve(p, topics=by_key[key]) for p, key in zip(papers, keys)), by_key
 
 
 def gather(content_dir: Path, keep_going: bool = False, timer: StageTimer | None = None,
-           jobs: int = 1) -> SiteData:
-    """Read and process all content into the data every renderer shares (related papers aside)."""
+           jobs: int = 1, known_topics: Mapping[str, Topics] | None = None) -> SiteData:
+    """Read and process all content into the data every renderer shares (related papers aside).
+
+    ``known_topics``: the last build's topics by text key (see classify_all).
+    """
     timer = timer or StageTimer(None)
     config = load_site_config(content_dir)
     topics = load_topics(content_dir)
@@ -133,12 +148,12 @@ def gather(content_dir: Path, keep_going: bool = False, timer: StageTimer | None
     timer.done("read")
     papers = merge(corpus.sightings, corpus.cleaned, jobs)
     timer.done("merge")
-    papers = classify_all(papers, topics, jobs)
+    papers, classified = classify_all(papers, topics, jobs, known_topics)
     timer.done("classify")
     papers = rank(papers, config.trending)
     timer.done("rank")
     # Related papers are found later, while the pages that do not show them are rendered.
-    return SiteData(config=config, topics=topics, papers=papers, related={}, pages=pages,
+    return SiteData(config=config, topics=topics, papers=papers, related={}, pages=pages, classified=classified,
                     warnings=corpus.warnings, files_read=corpus.files_read)
 
 
@@ -263,7 +278,8 @@ def build(content_dir: Path, out_dir: Path, keep_going: bool = False,
     if previous is not None and previous.inputs == inputs:
         timer.done("check")
         return BuildResult(0, 0, 0, 0, timer.total, 0, (), up_to_date=True)
-    data = gather(content_dir, keep_going, timer, jobs)
+    known_topics = previous.topics if previous is not None and previous.salt == salt else None
+    data = gather(content_dir, keep_going, timer, jobs, known_topics)
     staging = Staging(out_dir)
     try:
         keys = render_and_write(data, content_dir, staging, jobs, previous, salt, timer)
@@ -273,7 +289,7 @@ def build(content_dir: Path, out_dir: Path, keep_going: bool = False,
         staging.abort()
         raise
     # Written after the swap: a manifest never describes an output that is not there.
-    save_manifest(out_dir, Manifest(inputs=inputs, salt=salt, files=written, pages=keys))
+    save_manifest(out_dir, Manifest(inputs=inputs, salt=salt, files=written, pages=keys, topics=data.classified))
     return BuildResult(
         files_read=data.files_read, papers=len(data.papers),
         sightings=sum(len(p.sightings) for p in data.papers), files_written=written,

@@ -216,3 +216,36 @@ def test_compiled_templates_kept_between_builds_follow_their_source(tmp_path):
     assert make_environment(tmp_path / "content").get_template("hello.html").render(x="<b>") == "one &lt;b&gt;"
     (templates / "hello.html").write_text("two {{ x }}", encoding="utf-8")
     assert make_environment(tmp_path / "content").get_template("hello.html").render(x="<b>") == "two &lt;b&gt;"
+
+
+def test_a_rebuild_classifies_only_texts_it_has_not_seen(tmp_path, monkeypatch):
+    import paperwire.pipeline
+    from paperwire.pipeline import build
+
+    from .test_search import tree_digest
+
+    classified = []
+    real_classify = paperwire.pipeline.classify
+
+    def counting_classify(title, abstract, topics, categories=()):
+        classified.append(title)
+        return real_classify(title, abstract, topics, categories)
+
+    monkeypatch.setattr(paperwire.pipeline, "classify", counting_classify)
+    content = make_content(tmp_path, corpus={"a.txt": f"Mar 11\nAlpha Paper\n{ABSTRACT}\nBeta Paper\n{ABSTRACT}\n"})
+    out = tmp_path / "out"
+    build(content, out, jobs=1)
+    assert sorted(classified) == ["Alpha Paper", "Beta Paper"]
+    classified.clear()
+    (content / "corpus/b.txt").write_text(f"Mar 12\nGamma Paper\n{ABSTRACT}\nAlpha Paper\nA new abstract.\n")
+    build(content, out, jobs=1)
+    # Alpha's longest abstract is still the old one: its text is known, and so is Beta's.
+    assert classified == ["Gamma Paper"]
+    incremental = tree_digest(out)
+    build(content, tmp_path / "fresh", jobs=1, force=True)
+    assert tree_digest(tmp_path / "fresh") == incremental  # the same site as a build from nothing
+    # New topics mean new classifications for every text.
+    classified.clear()
+    (content / "topics.yaml").write_text((content / "topics.yaml").read_text() + "\n")
+    build(content, out, jobs=1)
+    assert sorted(classified) == ["Alpha Paper", "Beta Paper", "Gamma Paper"]

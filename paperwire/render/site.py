@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Iterator, NamedTuple, Sequence
 
 import jinja2
@@ -37,6 +37,7 @@ class SiteData:
     pages: tuple[MarkdownPage, ...]
     warnings: tuple[str, ...] = ()
     files_read: int = 0
+    classified: dict[str, tuple[str, ...]] = field(default_factory=dict)  # text key -> topics, for the next build
 
 
 @dataclass(frozen=True)
