@@ -5,9 +5,10 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass
+from functools import partial
 from itertools import chain
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterator, Mapping, Protocol, Sequence
+from typing import TYPE_CHECKING, Callable, Iterator, Protocol, Sequence
 
 from .classify import classify
 from .config import load_site_config, load_topics
@@ -22,7 +23,7 @@ from .render.environment import THEME_DIR, make_environment
 from .parallel import Background, WorkerMap, chunked, default_jobs, map_chunks
 from .render.site import Output, SiteData, SiteRenderer, render_site
 from .search import SearchIndexing, search_page
-from .manifest import Manifest, code_salt, inputs_fingerprint, load_manifest, page_key, text_key
+from .manifest import Manifest, code_salt, inputs_fingerprint, kept_topics, load_manifest, page_key, text_key
 from .writer import Staging, link_outputs, save_manifest, write_outputs
 
 if TYPE_CHECKING:
@@ -118,23 +119,24 @@ def _classify_some(context: tuple[tuple[Paper, ...], tuple[Topic, ...]], indices
 
 
 def classify_all(papers: tuple[Paper, ...], topics: tuple[Topic, ...], jobs: int = 1,
-                 known: Mapping[str, Topics] | None = None) -> tuple[tuple[Paper, ...], dict[str, Topics]]:
+                 known: Callable[[str], Topics | None] | None = None) -> tuple[tuple[Paper, ...], dict[str, Topics]]:
     """Return papers with their best one to three topic slugs, and the topics of each text by its key.
 
-    ``known`` holds the topics the last build found for each text key, under
-    the same topics and code: those texts are not classified again, so a new
-    day's rebuild classifies only the new papers.
+    ``known`` gives the topics the last build found for a text key, under
+    the same topics and code, or None: those texts are not classified again,
+    so a new day's rebuild classifies only the new papers.
     """
-    known = known or {}
     keys = [text_key(p.title, p.abstract, p.categories) for p in papers]
-    unknown = [i for i, key in enumerate(keys) if key not in known]
-    found = [t for chunk in map_chunks(_classify_some, chunked(unknown, _CHUNK), (papers, topics), jobs) for t in chunk]
-    by_key = {**{keys[i]: t for i, t in zip(unknown, found)}, **{k: known[k] for k in keys if k in known}}
-    return tuple(evolve(p, topics=by_key[key]) for p, key in zip(papers, keys)), by_key
+    found = [known(key) if known else None for key in keys]
+    unknown = [i for i, slugs in enumerate(found) if slugs is None]
+    fresh = map_chunks(_classify_some, chunked(unknown, _CHUNK), (papers, topics), jobs)
+    for i, slugs in zip(unknown, (slugs for chunk in fresh for slugs in chunk)):
+        found[i] = slugs
+    return tuple(evolve(p, topics=slugs) for p, slugs in zip(papers, found)), dict(zip(keys, found))
 
 
 def gather(content_dir: Path, keep_going: bool = False, timer: StageTimer | None = None,
-           jobs: int = 1, known_topics: Mapping[str, Topics] | None = None) -> SiteData:
+           jobs: int = 1, known_topics: Callable[[str], Topics | None] | None = None) -> SiteData:
     """Read and process all content into the data every renderer shares (related papers aside).
 
     ``known_topics``: the last build's topics by text key (see classify_all).
@@ -278,7 +280,7 @@ def build(content_dir: Path, out_dir: Path, keep_going: bool = False,
     if previous is not None and previous.inputs == inputs:
         timer.done("check")
         return BuildResult(0, 0, 0, 0, timer.total, 0, (), up_to_date=True)
-    known_topics = previous.topics if previous is not None and previous.salt == salt else None
+    known_topics = partial(kept_topics, previous) if previous is not None and previous.salt == salt else None
     data = gather(content_dir, keep_going, timer, jobs, known_topics)
     staging = Staging(out_dir)
     try:
