@@ -249,3 +249,12 @@ def test_a_rebuild_classifies_only_texts_it_has_not_seen(tmp_path, monkeypatch):
     (content / "topics.yaml").write_text((content / "topics.yaml").read_text() + "\n")
     build(content, out, jobs=1)
     assert sorted(classified) == ["Alpha Paper", "Beta Paper", "Gamma Paper"]
+
+
+def test_kept_topics_of_a_damaged_manifest_are_not_used():
+    from paperwire.manifest import Manifest, kept_topics
+
+    manifest = Manifest(inputs="i", salt="s", files=0, topics={"ok": ["moe", "llm"], "number": ["moe", 3],
+                                                                "text": "moe", "empty": []})
+    assert kept_topics(manifest, "ok") == ("moe", "llm")
+    assert [kept_topics(manifest, key) for key in ("number", "text", "empty", "missing")] == [None] * 4
