@@ -89,6 +89,30 @@ def page_key(salt: str, context: object) -> str:
     return digest.hexdigest()
 
 
+@dataclass(frozen=True)
+class LastBuild:
+    """What a build learns before doing anything: its fingerprints and the last build's manifest."""
+
+    salt: str
+    inputs: str
+    previous: Manifest | None  # None when forced, or when there is no usable manifest
+
+    @property
+    def up_to_date(self) -> bool:
+        """Whether the output is the build of these very inputs, so that nothing need be done."""
+        return self.previous is not None and self.previous.inputs == self.inputs
+
+
+def last_build(content_dir: Path, out_dir: Path, force: bool = False) -> LastBuild:
+    """Fingerprint ``content_dir`` and read the manifest of ``out_dir`` (not when ``force``).
+
+    Cheap, and importing only this module: the command line asks it first,
+    so that a build with nothing to do does not load the whole pipeline.
+    """
+    salt = code_salt(content_dir)
+    return LastBuild(salt, inputs_fingerprint(content_dir, salt), None if force else load_manifest(out_dir))
+
+
 def kept_topics(manifest: Manifest, key: str) -> tuple[str, ...] | None:
     """Return the topics ``manifest`` keeps for a text key, or None (unknown, or not a list of slugs)."""
     slugs = manifest.topics.get(key)

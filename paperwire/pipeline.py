@@ -23,7 +23,7 @@ from .render.environment import THEME_DIR, make_environment
 from .parallel import Background, WorkerMap, chunked, default_jobs, map_chunks
 from .render.site import Output, SiteData, SiteRenderer, render_site
 from .search import SearchIndexing, search_page
-from .manifest import Manifest, code_salt, inputs_fingerprint, kept_topics, load_manifest, page_key, text_key
+from .manifest import LastBuild, Manifest, kept_topics, last_build, page_key, text_key
 from .writer import Staging, link_outputs, save_manifest, write_outputs
 
 if TYPE_CHECKING:
@@ -266,18 +266,18 @@ def render_and_write(data: SiteData, content_dir: Path, staging: Staging, jobs: 
 
 def build(content_dir: Path, out_dir: Path, keep_going: bool = False,
           log: Callable[[str], None] | None = None, jobs: int | None = None,
-          force: bool = False, progress: Progress | None = None) -> BuildResult:
+          force: bool = False, progress: Progress | None = None, last: LastBuild | None = None) -> BuildResult:
     """Build ``content_dir`` into ``out_dir``; the old output stays if anything fails.
 
     Unless ``force``, a build whose inputs are those of the last one does
     nothing, and paper pages whose inputs did not change are reused.
+    ``last`` is ``last_build(content_dir, out_dir, force)``, when already known.
     """
     jobs = jobs or default_jobs()
     timer = StageTimer(log, progress)
-    salt = code_salt(content_dir)
-    inputs = inputs_fingerprint(content_dir, salt)
-    previous = None if force else load_manifest(out_dir)
-    if previous is not None and previous.inputs == inputs:
+    last = last or last_build(content_dir, out_dir, force)
+    salt, inputs, previous = last.salt, last.inputs, last.previous
+    if last.up_to_date:
         timer.done("check")
         return BuildResult(0, 0, 0, 0, timer.total, 0, (), up_to_date=True)
     known_topics = partial(kept_topics, previous) if previous is not None and previous.salt == salt else None
