@@ -258,3 +258,19 @@ def test_kept_topics_of_a_damaged_manifest_are_not_used():
                                                                 "text": "moe", "empty": []})
     assert kept_topics(manifest, "ok") == ("moe", "llm")
     assert [kept_topics(manifest, key) for key in ("number", "text", "empty", "missing")] == [None] * 4
+
+
+def test_a_temp_dir_that_cannot_keep_compiled_templates_fails_no_build(tmp_path, monkeypatch):
+    import jinja2
+
+    from paperwire.render.environment import make_environment
+
+    def full_disk(self, bucket):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(jinja2.FileSystemBytecodeCache, "dump_bytecode", full_disk)
+    monkeypatch.setattr(jinja2.FileSystemBytecodeCache, "load_bytecode", full_disk)
+    templates = tmp_path / "content" / "templates"
+    templates.mkdir(parents=True)
+    (templates / "hello.html").write_text("hello {{ x }}", encoding="utf-8")
+    assert make_environment(tmp_path / "content").get_template("hello.html").render(x=1) == "hello 1"

@@ -6,6 +6,7 @@ import hashlib
 from pathlib import Path
 
 import jinja2
+import jinja2.bccache
 
 # The project's own templates; a site's content/templates/ overrides any of them.
 THEME_DIR = Path(__file__).resolve().parent.parent.parent / "templates"
@@ -22,9 +23,25 @@ _CACHE_PATTERN = "paperwire-{}-%s.cache".format(
     hashlib.sha1(repr((_AUTOESCAPED, sorted(_SYNTAX.items()), "strict")).encode()).hexdigest()[:12])
 
 
+class _BestEffortCache(jinja2.FileSystemBytecodeCache):
+    """Jinja's cache of compiled templates, in its private folder of the temp dir, never failing a build."""
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            super().load_bytecode(bucket)
+        except OSError:  # unreadable: compile instead
+            pass
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            super().dump_bytecode(bucket)
+        except OSError:  # a full or read-only temp dir: the next build compiles again
+            pass
+
+
 def _bytecode_cache() -> jinja2.BytecodeCache | None:
     try:
-        return jinja2.FileSystemBytecodeCache(pattern=_CACHE_PATTERN)  # in a private folder of the temp dir
+        return _BestEffortCache(pattern=_CACHE_PATTERN)
     except (OSError, RuntimeError):  # no safe folder: compile every time
         return None
 
