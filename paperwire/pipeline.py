@@ -21,7 +21,7 @@ from .related import related_papers
 from .render.api import render_api
 from .render.environment import THEME_DIR, make_environment
 from .parallel import Background, WorkerMap, chunked, default_jobs, map_chunks
-from .render.site import Output, SiteData, SiteRenderer, render_site
+from .render.site import MANY_PAGE_TEMPLATES, Output, SiteData, SiteRenderer, render_site
 from .search import SearchIndexing, search_page
 from .manifest import LastBuild, Manifest, kept_topics, last_build, page_key, text_key
 from .writer import Staging, link_outputs, save_manifest, write_outputs
@@ -184,20 +184,18 @@ class PaperJob:
 
 def _render_paper_pages(job: PaperJob, slugs: Sequence[str]) -> list[tuple[str, str]]:
     """Render (or link, when unchanged) the pages of ``slugs``; return their (path, key) pairs."""
-    fresh, unchanged, keys = [], [], []
+    fresh, unchanged, keys = [], [], {}
     for slug in slugs:
         path = f"papers/{slug}/index.html"
-        key = page_key(job.salt, job.renderer.paper_key_input(slug))
-        keys.append(key)
+        key = keys[path] = page_key(job.salt, job.renderer.paper_key_input(slug))
         if job.previous_keys.get(path) == key and (job.previous_out / path).is_file():
             unchanged.append(path)
         else:
             fresh.append(slug)
     written = write_outputs(job.staging_root, (job.renderer.paper_page(slug) for slug in fresh))
     written += link_outputs(job.staging_root, job.previous_out, unchanged)
-    by_path = dict(zip((f"papers/{slug}/index.html" for slug in slugs), keys))
     job.renderer.forget_views()
-    return [(path, by_path[path]) for path in written]
+    return [(path, keys[path]) for path in written]
 
 
 @dataclass(frozen=True)
@@ -236,7 +234,7 @@ def render_and_write(data: SiteData, content_dir: Path, staging: Staging, jobs: 
     of every paper page for the next build's manifest.
     """
     env = make_environment(content_dir)
-    for name in ("paper.html", "_paper_item.html", "index.html", "topic.html", "day.html"):
+    for name in sorted(MANY_PAGE_TEMPLATES | {"_paper_item.html"}):
         env.get_template(name)  # compiled before processes fork, so once
     keys: dict[str, str] = {}
     with Background(_render_all_but_paper_pages, RestJob(SiteRenderer(data, env), env, content_dir, staging.root),

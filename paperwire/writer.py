@@ -75,6 +75,16 @@ def _make_folder(folder: str) -> None:
         os.makedirs(folder, exist_ok=True)
 
 
+def _target(base: str, path: str, made: set[str]) -> str:
+    """Return where output ``path`` goes below ``base``, its folder made unless in ``made``."""
+    target = base + safe_relative_path(path)
+    folder = target.rpartition("/")[0]
+    if folder not in made:
+        _make_folder(folder)
+        made.add(folder)
+    return target
+
+
 _NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
 
 
@@ -90,11 +100,7 @@ def write_outputs(root: Path, outputs: Iterable[tuple[str, bytes | Iterable[byte
     made: set[str] = set()
     base = str(root) + "/"
     for path, data in outputs:
-        target = base + safe_relative_path(path)
-        folder = target.rpartition("/")[0]
-        if folder not in made:
-            _make_folder(folder)
-            made.add(folder)
+        target = _target(base, path, made)
         try:
             handle = os.open(target, _NEW_FILE, 0o644)
         except FileExistsError:
@@ -121,12 +127,7 @@ def link_outputs(root: Path, old_root: Path, paths: Iterable[str]) -> list[str]:
     made: set[str] = set()
     base, old_base = str(root) + "/", str(old_root) + "/"
     for path in paths:
-        target = base + safe_relative_path(path)
-        folder = target.rpartition("/")[0]
-        if folder not in made:
-            _make_folder(folder)
-            made.add(folder)
-        os.link(old_base + path, target)
+        os.link(old_base + path, _target(base, path, made))
         linked.append(path)
     return linked
 

@@ -167,8 +167,11 @@ class SiteRenderer:
         """Return the view of one paper, built on first use."""
         view = self._views.get(slug)
         if view is None:
-            view = self._views[slug] = paper_view(self.papers[slug], self.positions[slug], self.topic_links)
+            view = self._views[slug] = self._new_view(slug)
         return view
+
+    def _new_view(self, slug: str) -> PaperView:
+        return paper_view(self.papers[slug], self.positions[slug], self.topic_links)
 
     def item(self, slug: str, root: str) -> Markup:
         """Return a paper's list entry for a page at ``root``.
@@ -181,9 +184,8 @@ class SiteRenderer:
         if html is None:
             # The view is not kept: each paper has one entry, and at 100,000
             # papers the views would be tens of megabytes.
-            view = paper_view(self.papers[slug], self.positions[slug], self.topic_links)
             html = self._items[slug] = self.env.get_template("_paper_item.html").render(
-                paper=view, root=Markup(ROOT_MARK), chips=self.chips)
+                paper=self._new_view(slug), root=Markup(ROOT_MARK), chips=self.chips)
         return Markup(html.replace(ROOT_MARK, root))
 
     def render(self, template: str, path: str, **context: Any) -> Output:
