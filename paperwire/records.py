@@ -12,7 +12,8 @@ from functools import cached_property
 from typing import Any, TypeVar
 
 Record = TypeVar("Record")
-_FIELDS: dict[type, frozenset[str]] = {}
+# Per record type: its field names, and the names of its cached properties.
+_NAMES: dict[type, tuple[frozenset[str], tuple[str, ...]]] = {}
 
 
 def evolve(record: Record, **changes: Any) -> Record:
@@ -23,15 +24,19 @@ def evolve(record: Record, **changes: Any) -> Record:
     values is ten times cheaper. Records validate nothing in ``__init__``,
     so the result is the same. Cached values (``Paper.dates``) are dropped.
     """
-    names = _FIELDS.get(type(record))
+    kind = type(record)
+    names = _NAMES.get(kind)
     if names is None:
-        names = _FIELDS[type(record)] = frozenset(f.name for f in fields(record))  # type: ignore[arg-type]
-    unknown = set(changes) - names
-    if unknown:
-        raise TypeError(f"{type(record).__name__} has no field {sorted(unknown)[0]!r}")
-    copy = object.__new__(type(record))
+        cached = tuple(name for name, value in vars(kind).items() if isinstance(value, cached_property))
+        names = _NAMES[kind] = frozenset(f.name for f in fields(record)), cached  # type: ignore[arg-type]
+    fields_, cached = names
+    if not changes.keys() <= fields_:
+        raise TypeError(f"{kind.__name__} has no field {sorted(changes.keys() - fields_)[0]!r}")
+    copy = object.__new__(kind)
     state = copy.__dict__
-    state.update((name, value) for name, value in record.__dict__.items() if name in names)
+    state.update(record.__dict__)
+    for name in cached:
+        state.pop(name, None)
     state.update(changes)
     return copy
 

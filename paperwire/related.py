@@ -129,7 +129,9 @@ def _nearest_rows(context: tuple, start: int) -> list[list[int]]:
     rows, cols = _best_per_row(rows, partial.indices, partial.data, start, CANDIDATES, CANDIDATE_MINIMUM)
     exact = np.asarray(vectors[rows + start].multiply(vectors[cols]).sum(axis=1)).ravel()
     rows, cols = _best_per_row(rows, cols, exact, start, count, MIN_SIMILARITY)
-    return [group.tolist() for group in np.split(cols, np.searchsorted(rows, np.arange(1, size)))]
+    bounds = np.searchsorted(rows, np.arange(size + 1)).tolist()
+    flat = cols.tolist()  # one list sliced per row: 500 small arrays would cost more
+    return [flat[bounds[r]: bounds[r + 1]] for r in range(size)]
 
 
 def _best_per_row(rows: "np.ndarray", cols: "np.ndarray", scores: "np.ndarray", start: int, count: int,
@@ -147,8 +149,19 @@ def _best_per_row(rows: "np.ndarray", cols: "np.ndarray", scores: "np.ndarray", 
     rows, cols, points = rows[keep].astype(np.int64), cols[keep].astype(np.int64), points[keep]
     keys = np.sort((rows << 42) | ((_SCALE - points) << 21) | cols)
     rows, cols = keys >> 42, keys & ((1 << 21) - 1)
-    place = np.arange(len(rows)) - np.searchsorted(rows, rows)  # place within its row
-    return rows[place < count], cols[place < count]
+    kept = _places(rows) < count
+    return rows[kept], cols[kept]
+
+
+def _places(rows: "np.ndarray") -> "np.ndarray":
+    """Return each item's place within its run of equal ``rows`` (sorted), from 0."""
+    import numpy as np
+
+    positions = np.arange(len(rows))
+    run_starts = np.zeros(len(rows), dtype=np.int64)
+    changes = np.flatnonzero(rows[1:] != rows[:-1]) + 1
+    run_starts[changes] = changes
+    return positions - np.maximum.accumulate(run_starts)
 
 
 def _strongest_terms(vectors: "scipy.sparse.csr_matrix", terms: int) -> "scipy.sparse.csr_matrix":

@@ -70,10 +70,9 @@ class PaperLink(NamedTuple):
     url: str  # site-relative
 
 
-@dataclass(frozen=True)
-class ListItem:
+class ListItem(NamedTuple):
     number: int  # place in this list
-    html: Markup  # the pre-rendered entry
+    html: Markup  # the pre-rendered entry, its links starting with ROOT_MARK
 
 
 @dataclass(frozen=True)
@@ -173,23 +172,27 @@ class SiteRenderer:
     def _new_view(self, slug: str) -> PaperView:
         return paper_view(self.papers[slug], self.positions[slug], self.topic_links)
 
-    def item(self, slug: str, root: str) -> Markup:
-        """Return a paper's list entry for a page at ``root``.
+    def item(self, slug: str) -> Markup:
+        """Return a paper's list entry, its links starting with ROOT_MARK instead of a root.
 
         An entry is rendered once and reused on the home, topic and day pages;
-        its links carry a placeholder for the page's root. The placeholder
-        starts with "<", which escaped text can never contain.
+        each page puts its root in place of the mark once, over the whole page.
+        The mark starts with "<", which escaped text can never contain.
         """
         html = self._items.get(slug)
         if html is None:
             # The view is not kept: each paper has one entry, and at 100,000
             # papers the views would be tens of megabytes.
-            html = self._items[slug] = self.env.get_template("_paper_item.html").render(
-                paper=self._new_view(slug), root=Markup(ROOT_MARK), chips=self.chips)
-        return Markup(html.replace(ROOT_MARK, root))
+            html = self._items[slug] = Markup(self.env.get_template("_paper_item.html").render(
+                paper=self._new_view(slug), root=Markup(ROOT_MARK), chips=self.chips))
+        return html
 
     def render(self, template: str, path: str, **context: Any) -> Output:
         """Render ``template`` as the page at ``path``."""
+        return path, self.html(template, path, **context).encode("utf-8")
+
+    def html(self, template: str, path: str, **context: Any) -> str:
+        """Return ``template`` rendered as the page at ``path``."""
         context.setdefault("page_title", "")
         context.setdefault("description", self.config.description)
         context.setdefault("alternates", ())
@@ -202,7 +205,7 @@ class SiteRenderer:
             html = self._shell(template, root, context["section"], context["alternates"]).render(values)
         else:
             html = self.env.get_template(template).render(values)
-        return path, html.encode("utf-8")
+        return html
 
     def _shell(self, template: str, root: str, section: str, alternates: tuple) -> PageShell:
         key = (template, root, section, alternates)
@@ -227,9 +230,9 @@ class SiteRenderer:
 
     def render_list_page(self, page: ListPage) -> Output:
         """Render one list page from the papers' pre-rendered entries."""
-        root = root_for(page.path)
-        items = [ListItem(page.first + i, self.item(slug, root)) for i, slug in enumerate(page.slugs, 1)]
-        return self.render(page.template, page.path, items=items, **page.context)
+        items = [ListItem(number, self.item(slug)) for number, slug in enumerate(page.slugs, page.first + 1)]
+        html = self.html(page.template, page.path, items=items, **page.context)
+        return page.path, html.replace(ROOT_MARK, root_for(page.path)).encode("utf-8")
 
     def list_pages(self) -> list[ListPage]:
         """Describe the home, topic and day pages, which list papers."""
