@@ -207,6 +207,20 @@ def test_evolve_is_replace_without_init():
         evolve(paper, topic=("moe",))
 
 
+def test_evolve_drops_cached_values():
+    from paperwire.records import evolve
+
+    from .helpers import make_paper
+
+    import datetime as dt
+
+    paper = make_paper("alpha", days=(dt.date(2026, 3, 3),))
+    assert len(paper.dates) == 1  # cached on the original
+    later = make_paper("alpha", days=(dt.date(2026, 3, 5), dt.date(2026, 3, 6)))
+    moved = evolve(paper, sightings=later.sightings)
+    assert moved.dates == later.dates  # worked out again from the new sightings
+
+
 def test_compiled_templates_kept_between_builds_follow_their_source(tmp_path):
     from paperwire.render.environment import make_environment
 

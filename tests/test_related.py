@@ -125,3 +125,13 @@ def test_word_hashes_name_words_whatever_the_case_and_keep_texts_apart():
     assert text_of.tolist() == [0, 0, 0, 1, 2, 2, 2, 2]
     assert len(set(hashes[:4].tolist())) == 1  # "plasma" in any case, in both texts
     assert len(set(hashes.tolist())) == 5  # plasma, lone, the surrogate, surrogate, modèle
+
+
+def test_places_count_within_each_run_of_rows():
+    import numpy as np
+
+    from paperwire.related import _places
+
+    rows = np.array([0, 0, 0, 2, 5, 5, 7, 7, 7, 7])
+    assert _places(rows).tolist() == [0, 1, 2, 0, 0, 1, 0, 1, 2, 3]
+    assert _places(np.array([], dtype=np.int64)).tolist() == []
