@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
-from markdown_it import MarkdownIt
 
 from .errors import ContentError
 
@@ -25,7 +24,7 @@ _ALLOWED_KEYS = {"title", "nav"}
 class MarkdownPage:
     slug: str
     title: str
-    html: str  # rendered from the site owner's Markdown
+    markdown: str  # the site owner's Markdown, front matter removed (rendered with the site)
     in_nav: bool
 
     @property
@@ -33,12 +32,7 @@ class MarkdownPage:
         return f"{self.slug}/"
 
 
-def _markdown() -> MarkdownIt:
-    # Raw HTML stays off: pages render as Markdown only, escaped like all text.
-    return MarkdownIt("commonmark", {"html": False, "typographer": True}).enable(["table", "strikethrough"])
-
-
-def read_page(path: Path, markdown: MarkdownIt) -> MarkdownPage:
+def read_page(path: Path) -> MarkdownPage:
     """Read one Markdown page, or raise ContentError naming the problem."""
     slug = path.stem
     if not _PAGE_SLUG.match(slug):
@@ -64,7 +58,7 @@ def read_page(path: Path, markdown: MarkdownIt) -> MarkdownPage:
             raise ContentError(str(path), 2, f"Unrecognised front matter key '{unknown[0]}' (known: title, nav)")
         text = text[match.end():]
     title = meta.get("title") or _first_heading(text) or slug.replace("-", " ").capitalize()
-    return MarkdownPage(slug=slug, title=str(title), html=markdown.render(text), in_nav=bool(meta.get("nav", True)))
+    return MarkdownPage(slug=slug, title=str(title), markdown=text, in_nav=bool(meta.get("nav", True)))
 
 
 def _first_heading(text: str) -> str | None:
@@ -77,5 +71,4 @@ def read_pages(content_dir: Path) -> tuple[MarkdownPage, ...]:
     folder = content_dir / "pages"
     if not folder.is_dir():
         return ()
-    markdown = _markdown()
-    return tuple(read_page(p, markdown) for p in sorted(folder.glob("*.md")))
+    return tuple(read_page(p) for p in sorted(folder.glob("*.md")))

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
-from typing import Any, Iterator, NamedTuple, Sequence
+from typing import TYPE_CHECKING, Any, Iterator, NamedTuple, Sequence
 
 import jinja2
 from markupsafe import Markup
@@ -16,6 +17,9 @@ from .api import dumps
 from ..classify import OTHER
 from .shell import PageShell
 from .views import PaperView, paper_view, topic_link, topics_by_slug
+
+if TYPE_CHECKING:
+    import markdown_it
 
 Output = tuple[str, bytes]
 ROOT_MARK = "<paperwire-root>"
@@ -111,6 +115,16 @@ def page_url(path: str) -> str:
 
 def _ordinal(day: dt.date | None) -> int | None:
     return day.toordinal() if day else None
+
+
+@functools.cache
+def _markdown() -> "markdown_it.MarkdownIt":
+    # Imported when the pages are rendered, by the process rendering them:
+    # loading markdown-it takes 40 ms, which would otherwise delay every build.
+    from markdown_it import MarkdownIt
+
+    # Raw HTML stays off: pages render as Markdown only, escaped like all text.
+    return MarkdownIt("commonmark", {"html": False, "typographer": True}).enable(["table", "strikethrough"])
 
 
 def day_label(day: dt.date) -> str:
@@ -339,8 +353,9 @@ class SiteRenderer:
 
     def markdown_pages(self) -> Iterator[Output]:
         for page in self.data.pages:
-            yield self.render("page.html", f"{page.url}index.html", body_html=Markup(page.html),
-                              page_title=page.title, section=page.url)
+            body = Markup(_markdown().render(page.markdown))
+            yield self.render("page.html", f"{page.url}index.html", body_html=body, page_title=page.title,
+                              section=page.url)
 
     def not_found(self) -> Iterator[Output]:
         # Served at any depth, so its links are absolute.
