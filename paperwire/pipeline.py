@@ -242,6 +242,11 @@ def render_and_write(data: SiteData, content_dir: Path, staging: Staging, jobs: 
         data = evolve(data, related=related_papers(data.papers, jobs=jobs))
         timer.done("related")
         renderer = SiteRenderer(data, env)
+        if data.config.search.enabled:
+            # Pagefind indexes pages in the order their folders are listed, which
+            # on many file systems is the order they were made: made here, in slug
+            # order, the index does not depend on which worker wrote a page first.
+            staging.make_folders(sorted(p.url.rstrip("/") for p in data.papers))
         job = PaperJob(renderer, staging.root, staging.out_dir, previous.pages if previous else {}, salt)
         chunks = chunked([p.slug for p in data.papers], _CHUNK)
         timer.add_steps(len(chunks))

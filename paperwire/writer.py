@@ -153,6 +153,17 @@ class Staging:
         """Write outputs into the staging folder."""
         self.register(write_outputs(self.root, outputs))
 
+    def make_folders(self, folders: Iterable[str]) -> None:
+        """Make ``folders`` (and their parents) in the staging folder, in the order given.
+
+        Many file systems list a folder's entries in the order they were
+        made; made here first, that order does not depend on which worker
+        process writes into them first.
+        """
+        base = str(self.root) + "/"
+        for folder in folders:
+            _make_folder(base + safe_relative_path(folder))
+
     def commit(self) -> int:
         """Swap the staging folder in as the output; return the number of files."""
         _swap_in(self.root, self.out_dir)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -40,6 +42,27 @@ def test_index_is_the_same_for_the_same_input(tmp_path):
     build(content, tmp_path / "one")
     build(content, tmp_path / "two")
     assert tree_digest(tmp_path / "one/pagefind") == tree_digest(tmp_path / "two/pagefind")
+
+
+def test_index_is_the_same_whatever_the_number_of_workers(tmp_path, monkeypatch):
+    # Pagefind indexes pages in the order their folders are listed. tmpfs lists
+    # them in the order they were made, so there the order in which worker
+    # processes happen to write shows (ext4 lists by a hash of the name).
+    import tempfile
+
+    import paperwire.pipeline
+
+    shm = Path("/dev/shm")
+    root = Path(tempfile.mkdtemp(dir=shm)) if shm.is_dir() and os.access(shm, os.W_OK) else tmp_path
+    try:
+        content = make_content(tmp_path, copy_sample_corpus=True)
+        monkeypatch.setattr(paperwire.pipeline, "_CHUNK", 40)  # the sample's papers in nine chunks
+        build(content, root / "one", jobs=1)
+        build(content, root / "two", jobs=2)
+        assert tree_digest(root / "one/pagefind") == tree_digest(root / "two/pagefind")
+    finally:
+        if root != tmp_path:
+            shutil.rmtree(root)
 
 
 def test_index_is_pagefinds_index_of_the_published_pages(sample_site, tmp_path):
