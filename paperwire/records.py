@@ -27,15 +27,16 @@ def evolve(record: Record, **changes: Any) -> Record:
     kind = type(record)
     names = _NAMES.get(kind)
     if names is None:
-        cached = tuple(name for name, value in vars(kind).items() if isinstance(value, cached_property))
+        cached = tuple({name for klass in kind.__mro__ for name, value in vars(klass).items()
+                        if isinstance(value, cached_property)})
         names = _NAMES[kind] = frozenset(f.name for f in fields(record)), cached  # type: ignore[arg-type]
-    fields_, cached = names
-    if not changes.keys() <= fields_:
-        raise TypeError(f"{kind.__name__} has no field {sorted(changes.keys() - fields_)[0]!r}")
+    field_names, cached_names = names
+    if not changes.keys() <= field_names:
+        raise TypeError(f"{kind.__name__} has no field {sorted(changes.keys() - field_names)[0]!r}")
     copy = object.__new__(kind)
     state = copy.__dict__
     state.update(record.__dict__)
-    for name in cached:
+    for name in cached_names:
         state.pop(name, None)
     state.update(changes)
     return copy

@@ -136,7 +136,7 @@ def _nearest_rows(context: tuple, start: int) -> list[list[int]]:
     exact = np.asarray(vectors[rows + start].multiply(vectors[cols]).sum(axis=1)).ravel()
     rows, cols = _best_per_row(rows, cols, exact, start, count, MIN_SIMILARITY)
     bounds = np.searchsorted(rows, np.arange(size + 1)).tolist()
-    flat = cols.tolist()  # one list sliced per row: 500 small arrays would cost more
+    flat = cols.tolist()  # one list sliced per row: an array per row would cost more
     return [flat[bounds[r]: bounds[r + 1]] for r in range(size)]
 
 

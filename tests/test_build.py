@@ -208,11 +208,11 @@ def test_evolve_is_replace_without_init():
 
 
 def test_evolve_drops_cached_values():
+    import datetime as dt
+
     from paperwire.records import evolve
 
     from .helpers import make_paper
-
-    import datetime as dt
 
     paper = make_paper("alpha", days=(dt.date(2026, 3, 3),))
     assert len(paper.dates) == 1  # cached on the original

@@ -65,6 +65,28 @@ def test_index_is_the_same_whatever_the_number_of_workers(tmp_path, monkeypatch)
             shutil.rmtree(root)
 
 
+def test_paper_folders_are_made_in_slug_order_before_any_worker_writes(tmp_path, monkeypatch):
+    # What the test above shows on tmpfs, checked on any file system: this
+    # process makes every paper's folder, in slug order, before the workers fork.
+    import paperwire.pipeline
+    import paperwire.writer
+
+    made: list[str] = []
+    make_folder = paperwire.writer._make_folder
+
+    def recording(folder: str) -> None:
+        made.append(folder)
+        make_folder(folder)
+
+    monkeypatch.setattr(paperwire.writer, "_make_folder", recording)
+    monkeypatch.setattr(paperwire.pipeline, "_CHUNK", 40)
+    content = make_content(tmp_path, copy_sample_corpus=True)
+    build(content, tmp_path / "site", jobs=2)
+    slugs = sorted(p["slug"] for p in json.loads((tmp_path / "site/api/papers.json").read_text()))
+    papers = [Path(folder).name for folder in made if Path(folder).parent.name == "papers"]
+    assert papers == slugs  # every folder, once, in order: the workers made none of them here
+
+
 def test_index_is_pagefinds_index_of_the_published_pages(sample_site, tmp_path):
     import subprocess
 

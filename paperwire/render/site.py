@@ -166,7 +166,7 @@ class SiteRenderer:
         self.papers = {p.slug: p for p in data.papers}
         self.positions = {p.slug: i for i, p in enumerate(data.papers, 1)}
         self._views: dict[str, PaperView] = {}
-        self._items: dict[str, str] = {}
+        self._items: dict[str, Markup] = {}
         self._shells: dict[tuple, PageShell] = {}
         self.chips = TopicChips(env)
         self.site = SiteView(
