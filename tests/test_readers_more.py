@@ -333,6 +333,20 @@ def test_keep_going_skips_a_malformed_feed(tmp_path):
     assert any("bad.xml:1: not well-formed XML" in w and "skipped" in w for w in corpus.warnings)
 
 
+def test_workers_read_a_corpus_as_this_process_does(tmp_path, monkeypatch):
+    import paperwire.readers
+
+    content = make_content(tmp_path, copy_sample_corpus=True, corpus={
+        "bad.xml": '<rss version="2.0"><channel><title>arXiv</title><item>',
+        "good.json": (FIXTURES / "hf_daily_papers.json").read_text(encoding="utf-8"),
+    })
+    here = read_corpus(content / "corpus", config_from(), keep_going=True, jobs=2)  # small: read here
+    monkeypatch.setattr(paperwire.readers, "_SMALL_CORPUS_BYTES", 0)  # every corpus goes to workers
+    forked = read_corpus(content / "corpus", config_from(), keep_going=True, jobs=2)
+    assert forked == here and forked.files_read == 6
+    assert any("bad.xml:1: not well-formed XML" in w for w in forked.warnings)
+
+
 def test_papers_json_of_hf_file_round_trips(tmp_path):
     """A sanity check that the fixture itself is the API's shape: a JSON array of items."""
     items = json.loads((FIXTURES / "hf_daily_papers.json").read_text(encoding="utf-8"))

@@ -177,6 +177,21 @@ def _read_files(context: tuple[Path, SiteConfig], paths: list[Path]) -> list[Fil
     return [_read_one(path, corpus_dir, config) for path in paths]
 
 
+# Forking workers and taking their results back costs some 20 ms, about what
+# reading a megabyte costs: a smaller corpus (the sample is 0.6 MB) is read
+# quicker in this process.
+_SMALL_CORPUS_BYTES = 1_000_000
+
+
+def _is_small(files: list[Path]) -> bool:
+    total = 0
+    for path in files:
+        total += path.stat().st_size
+        if total >= _SMALL_CORPUS_BYTES:
+            return False
+    return True
+
+
 def read_corpus(corpus_dir: Path, config: SiteConfig, keep_going: bool = False, jobs: int = 1) -> Corpus:
     """Read every corpus file, in ``jobs`` processes; with ``keep_going`` a bad file is a warning."""
     if not corpus_dir.is_dir():
@@ -188,8 +203,9 @@ def read_corpus(corpus_dir: Path, config: SiteConfig, keep_going: bool = False, 
     sightings: list[Sighting] = []
     cleaned: dict[str, str] = {}
     read = 0
-    # A few chunks per worker balance big and small files without much hand-off.
-    size = max(1, len(files) // (4 * jobs))
+    # A few chunks per worker balance big and small files without much hand-off;
+    # a small corpus is one chunk, read here.
+    size = len(files) if _is_small(files) else max(1, len(files) // (4 * jobs))
     for results in map_chunks(_read_files, chunked(files, size), (corpus_dir, config), jobs):
         for result in results:
             warnings.extend(result.warnings)
