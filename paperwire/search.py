@@ -41,11 +41,8 @@ def search_page(renderer: SiteRenderer) -> Iterator[Output]:
                           description=f"Search the papers of {renderer.config.title}.")
 
 
-def pagefind_command(site: Path, bundle: Path | None = None) -> list[str]:
-    """Return the Pagefind command line that indexes the paper pages of ``site`` into ``bundle``.
-
-    Without ``bundle``, the index goes into the site's own ``pagefind/``.
-    """
+def pagefind_command(site: Path) -> list[str]:
+    """Return the Pagefind command line that indexes the paper pages of ``site`` into its ``pagefind/``."""
     try:
         # The binary's own package: pagefind.service, which finds it too, first
         # imports asyncio and more, a fortieth of a second on a small site's build.
@@ -56,9 +53,8 @@ def pagefind_command(site: Path, bundle: Path | None = None) -> list[str]:
     binary = get_executable()
     if binary is None:
         raise SearchIndexError(BUNDLE_DIR, None, "the Pagefind binary was not found; install pagefind[extended]")
-    output = ["--output-path", str(bundle)] if bundle else ["--output-subdir", BUNDLE_DIR]
     return [str(binary), "--site", str(site), "--glob", PAPER_PAGES, "--exclude-selectors", _NOT_INDEXED,
-            *output, "--silent"]
+            "--output-subdir", BUNDLE_DIR, "--silent"]
 
 
 class SearchIndexing:

@@ -216,10 +216,8 @@ class SiteRenderer:
         values = dict(site=self.site, root=root, canonical=self.config.base_url + page_url(path),
                       chips=self.chips, **context)
         if template in MANY_PAGE_TEMPLATES:
-            html = self._shell(template, root, context["section"], context["alternates"]).render(values)
-        else:
-            html = self.env.get_template(template).render(values)
-        return html
+            return self._shell(template, root, context["section"], context["alternates"]).render(values)
+        return self.env.get_template(template).render(values)
 
     def _shell(self, template: str, root: str, section: str, alternates: tuple) -> PageShell:
         key = (template, root, section, alternates)
