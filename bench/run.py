@@ -237,8 +237,8 @@ def time_search_index(n: int, papers: int, site: Path, timeout: float) -> Run:
     """Time Pagefind indexing the built site's paper pages, as a build with search does."""
     from paperwire.search import BUNDLE_DIR, pagefind_command
 
-    result = measure(pagefind_command(site), timeout)
     bundle = site / BUNDLE_DIR
+    result = measure(pagefind_command(site, bundle), timeout)
     files = [p for p in bundle.rglob("*") if p.is_file()]
     size_mb = sum(p.stat().st_size for p in files) / 1e6
     largest_kb = max((p.stat().st_size for p in files), default=0) / 1e3

@@ -227,43 +227,39 @@ def render_and_write(data: SiteData, content_dir: Path, staging: Staging, jobs: 
                      previous: Manifest | None, salt: str, timer: StageTimer) -> dict[str, str]:
     """Find related papers, render every output into ``staging``, and index the papers for search.
 
-    Only the paper pages show related papers. Everything else is rendered
-    and written by one process while the others find them, then the paper
-    pages by ``jobs`` processes, which Pagefind then indexes. Paper pages
+    Only the paper pages show related papers. Pagefind indexes the papers,
+    and one process renders and writes everything else, while this one finds
+    them; then ``jobs`` processes render the paper pages. Paper pages
     unchanged since ``previous`` are linked, not rendered; returns the key
     of every paper page for the next build's manifest.
     """
     env = make_environment(content_dir)
-    for name in sorted(MANY_PAGE_TEMPLATES | {"_paper_item.html"}):
+    for name in sorted(MANY_PAGE_TEMPLATES | {"_paper_item.html", "_paper_article.html"}):
         env.get_template(name)  # compiled before processes fork, so once
     keys: dict[str, str] = {}
-    with Background(_render_all_but_paper_pages, RestJob(SiteRenderer(data, env), env, content_dir, staging.root),
-                    jobs) as rest:
-        data = evolve(data, related=related_papers(data.papers, jobs=jobs))
-        timer.done("related")
-        renderer = SiteRenderer(data, env)
-        if data.config.search.enabled:
-            # Pagefind indexes pages in the order their folders are listed, which
-            # on many file systems is the order they were made: made here, in slug
-            # order, the index does not depend on which worker wrote a page first.
-            staging.make_folders(sorted(p.url.rstrip("/") for p in data.papers))
-        job = PaperJob(renderer, staging.root, staging.out_dir, previous.pages if previous else {}, salt)
-        chunks = chunked([p.slug for p in data.papers], _CHUNK)
-        timer.add_steps(len(chunks))
-        with WorkerMap(_render_paper_pages, chunks, job, jobs) as paper_pages:
-            for pairs in paper_pages:
-                staging.register(path for path, _ in pairs)
-                keys.update(pairs)
-                timer.step("paper pages")
-        # The paper pages are all written: Pagefind indexes them meanwhile.
-        indexing = SearchIndexing(staging) if data.config.search.enabled else None
-        try:
+    unrelated = SiteRenderer(data, env)  # for all that shows no related papers
+    # Pagefind indexes the papers' articles meanwhile: they show no related papers either.
+    indexing = SearchIndexing(unrelated, staging) if data.config.search.enabled else None
+    try:
+        with Background(_render_all_but_paper_pages, RestJob(unrelated, env, content_dir, staging.root),
+                        jobs) as rest:
+            data = evolve(data, related=related_papers(data.papers, jobs=jobs))
+            timer.done("related")
+            renderer = SiteRenderer(data, env)
+            job = PaperJob(renderer, staging.root, staging.out_dir, previous.pages if previous else {}, salt)
+            chunks = chunked([p.slug for p in data.papers], _CHUNK)
+            timer.add_steps(len(chunks))
+            with WorkerMap(_render_paper_pages, chunks, job, jobs) as paper_pages:
+                for pairs in paper_pages:
+                    staging.register(path for path, _ in pairs)
+                    keys.update(pairs)
+                    timer.step("paper pages")
             staging.register(rest.result())
-            if indexing is not None:
-                indexing.finish()
-        finally:
-            if indexing is not None:
-                indexing.stop()
+        if indexing is not None:
+            indexing.finish()
+    finally:
+        if indexing is not None:
+            indexing.stop()
     return keys
 
 

@@ -1,8 +1,12 @@
 """Site search: the search page, and a Pagefind index of the paper pages.
 
-Pagefind reads the staged HTML and writes a chunked index beside it, in
-``pagefind/``; the search page loads ``pagefind/pagefind.js``, which fetches
-only the index chunks and result fragments a query needs.
+Pagefind reads one small page per paper, at its page's path in a scratch
+folder beside the output: the paper page's article, all of the page that
+search sees. These need no related papers, so Pagefind indexes them while
+the related papers are found and the site is rendered. It writes a chunked
+index into the staged site's ``pagefind/``; the search page loads
+``pagefind/pagefind.js``, which fetches only the index chunks and result
+fragments a query needs.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from typing import Iterator
 
 from .errors import ContentError
 from .render.site import Output, SiteRenderer
-from .writer import Staging
+from .writer import Staging, write_outputs
 
 SEARCH_PAGE = "search/index.html"
 BUNDLE_DIR = "pagefind"
@@ -23,6 +27,8 @@ PAPER_PAGES = "papers/*/index.html"
 # The topic chips would open every excerpt with topic names; results show the topics anyway
 # (from the article's data-pagefind-meta), and the arXiv links are not prose.
 _NOT_INDEXED = ".paper-page .chips, .paper-page .links"
+# Room a source takes in a file system, at most: a few KB of text, its folder's entry, rounding.
+_SOURCE_BYTES = 16_384
 # Pagefind's ready-made interfaces; the search page uses pagefind.js directly,
 # so these would only be dead weight (and third-party CSS) in the site.
 _UNUSED_BUNDLE_FILES = (
@@ -41,8 +47,19 @@ def search_page(renderer: SiteRenderer) -> Iterator[Output]:
                           description=f"Search the papers of {renderer.config.title}.")
 
 
-def pagefind_command(site: Path) -> list[str]:
-    """Return the Pagefind command line that indexes the paper pages of ``site`` into its ``pagefind/``."""
+def search_sources(renderer: SiteRenderer) -> Iterator[Output]:
+    """Yield what Pagefind indexes, one page per paper, in slug order.
+
+    Pagefind numbers pages in the order their folders are listed, which on
+    many file systems is the order they were made: written in one order by
+    one process, the index does not depend on the number of workers.
+    """
+    for slug in sorted(renderer.papers):
+        yield renderer.search_source(slug)
+
+
+def pagefind_command(site: Path, bundle: Path) -> list[str]:
+    """Return the Pagefind command line that indexes the paper pages of ``site`` into ``bundle``."""
     try:
         # The binary's own package: pagefind.service, which finds it too, first
         # imports asyncio and more, a fortieth of a second on a small site's build.
@@ -54,23 +71,25 @@ def pagefind_command(site: Path) -> list[str]:
     if binary is None:
         raise SearchIndexError(BUNDLE_DIR, None, "the Pagefind binary was not found; install pagefind[extended]")
     return [str(binary), "--site", str(site), "--glob", PAPER_PAGES, "--exclude-selectors", _NOT_INDEXED,
-            "--output-subdir", BUNDLE_DIR, "--silent"]
+            "--output-path", str(bundle), "--silent"]
 
 
 class SearchIndexing:
-    """Pagefind indexing the staged paper pages, in the background.
+    """Pagefind indexing the papers, in the background, into the staged site.
 
-    It starts as soon as the paper pages are written and runs while the
-    build renders the rest; ``finish`` waits for it and registers its files.
+    It starts as soon as the papers are ranked and runs while the build finds
+    related papers and renders; ``finish`` waits for it and registers its files.
     """
 
-    def __init__(self, staging: Staging):
+    def __init__(self, renderer: SiteRenderer, staging: Staging):
         self.staging = staging
         self.process: subprocess.Popen[str] | None = None
-        if any(path.startswith("papers/") and path.endswith("/index.html") for path in staging.paths):
-            # Without papers there is nothing to find, and Pagefind refuses an empty site.
-            self.process = subprocess.Popen(pagefind_command(staging.root), stdout=subprocess.PIPE,
-                                            stderr=subprocess.PIPE, text=True)
+        self.sources: Path | None = None
+        if renderer.papers:  # without papers there is nothing to find, and Pagefind refuses an empty site
+            self.sources = staging.scratch_folder("search", len(renderer.papers) * _SOURCE_BYTES)
+            write_outputs(self.sources, search_sources(renderer))
+            self.process = subprocess.Popen(pagefind_command(self.sources, staging.root / BUNDLE_DIR),
+                                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
     def finish(self) -> None:
         """Wait for Pagefind; register the index's files, or raise SearchIndexError."""

@@ -7,6 +7,7 @@ site behind. Two outputs for one path are an error, never a silent overwrite.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import subprocess
@@ -32,16 +33,40 @@ def safe_relative_path(path: str) -> str:
     return path
 
 
+# Linux's shared memory, a tmpfs: scratch files made there never reach a disk,
+# where this machine's ext4 takes 0.7 ms to make a folder and a file in it.
+_MEMORY_FOLDER = Path("/dev/shm")
+_MEMORY_SHARE = 0.25  # scratch goes to memory only if it needs at most this share of what is free
+
+
+def _fits_in_memory(expected_bytes: int) -> bool:
+    try:
+        stats = os.statvfs(_MEMORY_FOLDER)
+    except OSError:  # no /dev/shm (not Linux, or a bare container)
+        return False
+    return os.access(_MEMORY_FOLDER, os.W_OK) and expected_bytes <= _MEMORY_SHARE * stats.f_bavail * stats.f_frsize
+
+
+def _scratch_prefix(out_dir: Path) -> str:
+    """Return the name prefix of ``out_dir``'s scratch folders: unique to it, even in /dev/shm."""
+    digest = hashlib.sha1(str(out_dir).encode("utf-8", "surrogateescape")).hexdigest()[:12]
+    return f"{_TEMP_PREFIX}{out_dir.name}.{digest}."
+
+
 def _leftovers(out_dir: Path) -> list[Path]:
     parent = out_dir.parent
-    if not parent.is_dir():
-        return []
-    prefix = f"{_TEMP_PREFIX}{out_dir.name}."
-    return sorted(p for p in parent.iterdir() if p.name.startswith(prefix))
+    found = []
+    if parent.is_dir():
+        prefix = f"{_TEMP_PREFIX}{out_dir.name}."
+        found += [p for p in parent.iterdir() if p.name.startswith(prefix)]
+    if _MEMORY_FOLDER.is_dir() and os.access(_MEMORY_FOLDER, os.R_OK | os.X_OK):
+        prefix = _scratch_prefix(out_dir)
+        found += [p for p in _MEMORY_FOLDER.iterdir() if p.name.startswith(prefix)]
+    return sorted(found)
 
 
 def clean_leftovers(out_dir: Path) -> None:
-    """Remove temporary folders a killed build left beside ``out_dir``."""
+    """Remove the temporary folders a killed build left, beside ``out_dir`` or in /dev/shm."""
     if not out_dir.exists():
         # Killed between the two renames of _swap_in: put the old site back.
         for path in _leftovers(out_dir):
@@ -141,6 +166,7 @@ class Staging:
         self.out_dir.parent.mkdir(parents=True, exist_ok=True)
         self.root = Path(tempfile.mkdtemp(dir=self.out_dir.parent, prefix=f"{_TEMP_PREFIX}{self.out_dir.name}.new-"))
         self.paths: set[str] = set()
+        self.scratch: list[Path] = []
 
     def register(self, paths: Iterable[str]) -> None:
         """Record paths written (here or by workers); a repeated path is an error."""
@@ -153,24 +179,28 @@ class Staging:
         """Write outputs into the staging folder."""
         self.register(write_outputs(self.root, outputs))
 
-    def make_folders(self, folders: Iterable[str]) -> None:
-        """Make ``folders`` (and their parents) in the staging folder, in the order given.
+    def scratch_folder(self, role: str, expected_bytes: int) -> Path:
+        """Return a new folder for files the build needs but does not publish.
 
-        Many file systems list a folder's entries in the order they were
-        made; made here first, that order does not depend on which worker
-        process writes into them first.
+        It is in memory (/dev/shm) when ``expected_bytes`` fit there with room
+        to spare, else beside the output. Scratch folders go when the build
+        commits or aborts, or, after a kill, with the next build's leftovers.
         """
-        base = str(self.root) + "/"
-        for folder in folders:
-            _make_folder(base + safe_relative_path(folder))
+        parent = _MEMORY_FOLDER if _fits_in_memory(expected_bytes) else self.out_dir.parent
+        folder = Path(tempfile.mkdtemp(dir=parent, prefix=f"{_scratch_prefix(self.out_dir)}{role}-"))
+        self.scratch.append(folder)
+        return folder
 
     def commit(self) -> int:
         """Swap the staging folder in as the output; return the number of files."""
         _swap_in(self.root, self.out_dir)
+        for folder in self.scratch:
+            _remove_in_background(folder)
         return len(self.paths)
 
     def abort(self) -> None:
-        shutil.rmtree(self.root, ignore_errors=True)
+        for folder in (self.root, *self.scratch):
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def save_manifest(out_dir: Path, manifest: "Manifest") -> None:

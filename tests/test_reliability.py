@@ -113,6 +113,24 @@ def test_killed_between_renames_is_recovered(tmp_path):
     staging.abort()
 
 
+def test_scratch_goes_to_memory_when_it_fits_and_a_killed_builds_scratch_is_removed(tmp_path, monkeypatch):
+    import paperwire.writer
+
+    memory = tmp_path / "shm"
+    memory.mkdir()
+    monkeypatch.setattr(paperwire.writer, "_MEMORY_FOLDER", memory)
+    out = tmp_path / "site"
+    staging = Staging(out)
+    small = staging.scratch_folder("search", 1000)
+    huge = staging.scratch_folder("search", 1 << 60)  # more than any disk holds: beside the output
+    assert small.parent == memory and huge.parent == tmp_path
+    other = Staging(tmp_path / "elsewhere" / "site").scratch_folder("search", 1000)  # same name, other site
+    # Killed: the next build of this output removes its own scratch, and only its own.
+    clean_leftovers(out)
+    assert not small.exists() and not huge.exists() and other.is_dir()
+    assert not staging.root.exists()
+
+
 def test_configuration_errors_are_reported_together(tmp_path):
     content = make_content(
         tmp_path, corpus={"a.txt": f"Mar 11\nAlpha Paper\n\n{ABSTRACT}\n"},

@@ -310,6 +310,16 @@ class SiteRenderer:
                            page_title=paper.title, description=view.excerpt,
                            json_ld=Markup(dumps(self.json_ld(paper, view))))
 
+    def search_source(self, slug: str) -> Output:
+        """Return what Pagefind indexes for a paper: its page's article alone, at the page's path.
+
+        The article is all of a paper page that search sees, and it shows no
+        related papers: so Pagefind can index these while the related papers
+        are found and the pages rendered, instead of after.
+        """
+        paper = self.papers[slug]
+        return self.render("_search_source.html", f"{paper.url}index.html", paper=self._new_view(slug))
+
     def json_ld(self, paper: Paper, view: PaperView) -> dict[str, Any]:
         data: dict[str, Any] = {
             "@context": "https://schema.org", "@type": "ScholarlyArticle",
