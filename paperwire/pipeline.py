@@ -234,7 +234,7 @@ def render_and_write(data: SiteData, content_dir: Path, staging: Staging, jobs: 
     of every paper page for the next build's manifest.
     """
     env = make_environment(content_dir)
-    for name in sorted(MANY_PAGE_TEMPLATES | {"_paper_item.html", "_paper_article.html"}):
+    for name in sorted(MANY_PAGE_TEMPLATES | {"_paper_item.html", "_search_source.html"}):
         env.get_template(name)  # compiled before processes fork, so once
     keys: dict[str, str] = {}
     unrelated = SiteRenderer(data, env)  # for all that shows no related papers

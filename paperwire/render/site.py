@@ -313,12 +313,17 @@ class SiteRenderer:
     def search_source(self, slug: str) -> Output:
         """Return what Pagefind indexes for a paper: its page's article alone, at the page's path.
 
-        The article is all of a paper page that search sees, and it shows no
-        related papers: so Pagefind can index these while the related papers
-        are found and the pages rendered, instead of after.
+        The article (paper.html's ``article`` block) is all of a paper page
+        that search sees, and it shows no related papers: so Pagefind can
+        index these while the related papers are found and the pages
+        rendered, instead of after.
         """
         paper = self.papers[slug]
-        return self.render("_search_source.html", f"{paper.url}index.html", paper=self._new_view(slug))
+        path = f"{paper.url}index.html"
+        page = self.env.get_template("paper.html")
+        values = dict(site=self.site, root=Markup(root_for(path)), chips=self.chips, paper=self._new_view(slug))
+        article = Markup(jinja2.utils.concat(page.blocks["article"](page.new_context(values))))
+        return self.render("_search_source.html", path, paper=values["paper"], article=article)
 
     def json_ld(self, paper: Paper, view: PaperView) -> dict[str, Any]:
         data: dict[str, Any] = {
