@@ -1,8 +1,8 @@
 """Site search: the search page, and a Pagefind index of the paper pages.
 
 Pagefind reads one small page per paper, at its page's path in a scratch
-folder beside the output: the paper page's article, all of the page that
-search sees. These need no related papers, so Pagefind indexes them while
+folder (in memory when it fits): the paper page's article, all of the page
+that search sees. These need no related papers, so Pagefind indexes them while
 the related papers are found and the site is rendered. It writes a chunked
 index into the staged site's ``pagefind/``; the search page loads
 ``pagefind/pagefind.js``, which fetches only the index chunks and result

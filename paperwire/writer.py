@@ -34,7 +34,7 @@ def safe_relative_path(path: str) -> str:
 
 
 # Linux's shared memory, a tmpfs: scratch files made there never reach a disk,
-# where this machine's ext4 takes 0.7 ms to make a folder and a file in it.
+# where this machine's ext4 takes 0.1-0.7 ms to make a folder and a file in it.
 _MEMORY_FOLDER = Path("/dev/shm")
 _MEMORY_SHARE = 0.25  # scratch goes to memory only if it needs at most this share of what is free
 

@@ -131,6 +131,17 @@ def test_scratch_goes_to_memory_when_it_fits_and_a_killed_builds_scratch_is_remo
     assert not staging.root.exists()
 
 
+def test_an_output_that_cannot_be_made_is_one_line_not_a_traceback(tmp_path):
+    content = make_content(tmp_path, corpus={"a.txt": f"Mar 11\nAlpha Paper\n\n{ABSTRACT}\n"})
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    result = cli("--content", str(content), "--out", str(blocker / "site"))
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith(f"{blocker}: ")  # the OS's reason: "File exists", where a folder should be
+
+
 def test_configuration_errors_are_reported_together(tmp_path):
     content = make_content(
         tmp_path, corpus={"a.txt": f"Mar 11\nAlpha Paper\n\n{ABSTRACT}\n"},
