@@ -135,3 +135,27 @@ def test_places_count_within_each_run_of_rows():
     rows = np.array([0, 0, 0, 2, 5, 5, 7, 7, 7, 7])
     assert _places(rows).tolist() == [0, 1, 2, 0, 0, 1, 0, 1, 2, 3]
     assert _places(np.array([], dtype=np.int64)).tolist() == []
+
+
+def test_vocabulary_helpers_equal_numpys_unique_and_isin_without_loading_numpy_ma():
+    import subprocess
+    import sys
+
+    import numpy as np
+
+    from paperwire.tfidf import _places_of, _sorted_distinct
+
+    rng = np.random.default_rng(7)
+    for size, probes in ((0, 4), (1, 0), (50, 20), (5000, 900)):
+        values = rng.integers(0, 3 * size + 1, size).astype(np.uint64)
+        ordered = _sorted_distinct(values)
+        assert np.array_equal(ordered, np.unique(values)) and ordered.dtype == np.unique(values).dtype
+        wanted = rng.integers(0, 3 * size + 2, probes).astype(np.uint64)
+        found = np.zeros(len(ordered), dtype=bool)
+        found[_places_of(ordered, wanted)] = True
+        assert np.array_equal(found, np.isin(ordered, wanted))
+    # numpy.ma takes 35-40 ms to import; finding related papers must not need it.
+    script = ("import sys; from paperwire.tfidf import tfidf_rows; "
+              "tfidf_rows(['graph neural networks for molecules', 'neural networks on graphs', 'molecules']); "
+              "print('numpy.ma' in sys.modules)")
+    assert subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout.strip() == "False"
