@@ -134,6 +134,11 @@ def test_a_failing_index_fails_the_build_in_one_line_and_keeps_the_old_site(tmp_
         build(content, out, force=True)
     assert tree_digest(out) == before
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".paperwire-")]  # no staging or scratch left
+    import paperwire.writer
+
+    memory = paperwire.writer._MEMORY_FOLDER
+    prefix = paperwire.writer._scratch_prefix(out.resolve())
+    assert not (memory.is_dir() and [p for p in memory.iterdir() if p.name.startswith(prefix)])
 
 
 def test_a_build_failing_elsewhere_stops_pagefind(tmp_path, monkeypatch):
