@@ -237,14 +237,14 @@ def render_and_write(data: SiteData, content_dir: Path, staging: Staging, jobs: 
     for name in sorted(MANY_PAGE_TEMPLATES | {"_paper_item.html", "_search_source.html"}):
         env.get_template(name)  # compiled before processes fork, so once
     keys: dict[str, str] = {}
-    unrelated = SiteRenderer(data, env)  # for all that shows no related papers
+    before_related = SiteRenderer(data, env)  # renders all that shows no related papers
     indexing: SearchIndexing | None = None
     try:
-        with Background(_render_all_but_paper_pages, RestJob(unrelated, env, content_dir, staging.root),
+        with Background(_render_all_but_paper_pages, RestJob(before_related, env, content_dir, staging.root),
                         jobs) as rest:
             if data.config.search.enabled:
                 # Pagefind indexes the papers' articles meanwhile: they show no related papers either.
-                indexing = SearchIndexing(unrelated, staging)
+                indexing = SearchIndexing(before_related, staging)
             data = evolve(data, related=related_papers(data.papers, jobs=jobs))
             timer.done("related")
             renderer = SiteRenderer(data, env)
