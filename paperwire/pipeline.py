@@ -234,7 +234,7 @@ def render_and_write(data: SiteData, content_dir: Path, staging: Staging, jobs: 
     of every paper page for the next build's manifest.
     """
     env = make_environment(content_dir)
-    for name in sorted(MANY_PAGE_TEMPLATES | {"_paper_item.html", "_search_source.html"}):
+    for name in sorted(MANY_PAGE_TEMPLATES | {"_paper_item.html"}):
         env.get_template(name)  # compiled before processes fork, so once
     keys: dict[str, str] = {}
     before_related = SiteRenderer(data, env)  # renders all that shows no related papers
@@ -243,7 +243,7 @@ def render_and_write(data: SiteData, content_dir: Path, staging: Staging, jobs: 
         with Background(_render_all_but_paper_pages, RestJob(before_related, env, content_dir, staging.root),
                         jobs) as rest:
             if data.config.search.enabled:
-                # Pagefind indexes the papers' articles meanwhile: they show no related papers either.
+                # Pagefind indexes the paper pages meanwhile: their searchable part shows no related papers.
                 indexing = SearchIndexing(before_related, staging)
             data = evolve(data, related=related_papers(data.papers, jobs=jobs))
             timer.done("related")

@@ -1,9 +1,9 @@
 """Site search: the search page, and a Pagefind index of the paper pages.
 
-Pagefind reads one small page per paper, at its page's path in a scratch
-folder (in memory when it fits): the paper page's article, all of the page
-that search sees. These need no related papers, so Pagefind indexes them while
-the related papers are found and the site is rendered. It writes a chunked
+Pagefind reads each paper page as rendered before the related papers are
+known, at its path in a scratch folder (in memory when it fits): the related
+papers lie outside the part of the page search sees, so Pagefind indexes
+these while the related papers are found and the site is rendered. It writes a chunked
 index into the staged site's ``pagefind/``; the search page loads
 ``pagefind/pagefind.js``, which fetches only the index chunks and result
 fragments a query needs.

@@ -118,6 +118,22 @@ def test_index_is_pagefinds_index_of_the_published_pages(sample_site, tmp_path):
             shutil.rmtree(root)
 
 
+def test_a_sites_own_paper_template_is_what_search_indexes(tmp_path):
+    # Pagefind reads the paper pages as the site's own paper.html renders them
+    # (before related papers are known), whatever that template looks like.
+    content = make_content(tmp_path, copy_sample_corpus=True)
+    (content / "templates").mkdir()
+    (content / "templates" / "paper.html").write_text(
+        '{% extends "base.html" %}{% block main %}<article data-pagefind-body><h1>{{ paper.title }}</h1>'
+        '<p>zyxwvut {{ canonical }}</p>{% for other in related %}{{ other.title }}{% endfor %}</article>'
+        '{% endblock %}', encoding="utf-8")
+    build(content, tmp_path / "site")
+    papers = json.loads((tmp_path / "site/api/papers.json").read_text())
+    fragments = list((tmp_path / "site/pagefind/fragment").iterdir())
+    assert len(fragments) == len(papers)
+    assert "zyxwvut" in (tmp_path / "site" / papers[0]["url"] / "index.html").read_text()
+
+
 def test_a_failing_index_fails_the_build_in_one_line_and_keeps_the_old_site(tmp_path, monkeypatch):
     import sys
 

@@ -311,19 +311,16 @@ class SiteRenderer:
                            json_ld=Markup(dumps(self.json_ld(paper, view))))
 
     def search_source(self, slug: str) -> Output:
-        """Return what Pagefind indexes for a paper: its page's article alone, at the page's path.
+        """Return what Pagefind indexes for a paper: its page, from a renderer that may not know related papers yet.
 
-        The article (paper.html's ``article`` block) is all of a paper page
-        that search sees, and it shows no related papers: so Pagefind can
-        index these while the related papers are found and the pages
-        rendered, instead of after.
+        The related papers lie outside the page's searchable article (its
+        data-pagefind-body), so the index is the one the published page
+        gives; and Pagefind can index these while the related papers are
+        found and the pages rendered, instead of after.
         """
-        paper = self.papers[slug]
-        path = f"{paper.url}index.html"
-        page = self.env.get_template("paper.html")
-        values = dict(site=self.site, root=Markup(root_for(path)), chips=self.chips, paper=self._new_view(slug))
-        article = Markup(jinja2.utils.concat(page.blocks["article"](page.new_context(values))))
-        return self.render("_search_source.html", path, paper=values["paper"], article=article)
+        page = self.paper_page(slug)
+        self._views.pop(slug, None)  # one source per paper: its view is not needed again
+        return page
 
     def json_ld(self, paper: Paper, view: PaperView) -> dict[str, Any]:
         data: dict[str, Any] = {
