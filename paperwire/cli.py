@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import signal
 import sys
 import time
 from pathlib import Path
@@ -125,9 +126,22 @@ def _progress_bar(quiet: bool) -> Iterator[DelayedBar | None]:
         bar.close()
 
 
+def _stop_on_sigterm() -> None:
+    """End on SIGTERM (a cancelled CI job, ``timeout``) as on Ctrl-C: the build cleans up first.
+
+    Python's default is to die at once, leaving the staged output beside the
+    site and the search sources in /dev/shm until the next build.
+    """
+    def stop(signum: int, _frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, stop)
+
+
 def run_build(args: argparse.Namespace) -> int:
     from .manifest import last_build
 
+    _stop_on_sigterm()
     if not args.content.is_dir():
         _err(f"{args.content}: content folder not found")
         return 2
@@ -244,7 +258,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except OSError as exc:  # a full disk, an output that cannot be made: one line, not a traceback
         where = f"{exc.filename}: " if exc.filename else ""
-        print(f"{where}{exc.strerror or exc}", file=sys.stderr)
+        # Not every OSError comes from the system (Jinja's TemplateNotFound is one): name those.
+        reason = exc.strerror or f"{type(exc).__name__}: {exc}"
+        print(f"{where}{reason}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

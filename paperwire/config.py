@@ -110,6 +110,9 @@ class _Loader:
     def __init__(self, path: str):
         self.path = path
         self.errors: list[ContentError] = []
+        # Makes plain values (numbers, booleans, null) of scalars the parser has tagged;
+        # one per file, as it remembers every node it made.
+        self.scalars = yaml.constructor.SafeConstructor()
 
     def error(self, node: yaml.Node, message: str) -> None:
         self.errors.append(ContentError(self.path, node.start_mark.line + 1, message))
@@ -163,7 +166,7 @@ class _Loader:
         if not isinstance(node, yaml.ScalarNode):
             self.error(node, f"'{name}' must be a {hint.__name__}, not a {'list' if isinstance(node, yaml.SequenceNode) else 'mapping'}")
             return None
-        value = _SCALARS.construct_object(node) if node.tag != "tag:yaml.org,2002:str" else node.value
+        value = self.scalars.construct_object(node) if node.tag != "tag:yaml.org,2002:str" else node.value
         if hint is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
         if hint is str and isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -180,19 +183,30 @@ def _allows_none(hint: Any) -> bool:
 
 # libyaml's parser when PyYAML was built with it: a tenth of the pure-Python one's time.
 _PARSER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-# Makes plain values (numbers, booleans, null) of scalars the parser has tagged.
-_SCALARS = yaml.constructor.SafeConstructor()
 
 
 def _compose(path: Path) -> yaml.Node | None:
     try:
-        return yaml.compose(path.read_text(encoding="utf-8-sig"), Loader=_PARSER)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
-        raise ContentError(str(path), line, f"not valid YAML: {exc.problem or exc.context}") from None
+        text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
         raise ContentError(str(path), None, "not valid UTF-8") from None
+    try:
+        return yaml.compose(text, Loader=_PARSER)
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow: no mark, a position
+        line = text.count("\n", 0, exc.position) + 1
+        character = f"#x{exc.character:04x}" if isinstance(exc.character, int) else repr(exc.character)
+        raise ContentError(str(path), line, f"not valid YAML: character {character} is not allowed") from None
+    except yaml.MarkedYAMLError as exc:
+        error = exc
+    # The Python parser names what is wrong more precisely (which character,
+    # which alias): an invalid file, a rare event, is parsed again for its message.
+    try:
+        yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        error = exc
+    mark = error.problem_mark or error.context_mark
+    line = mark.line + 1 if mark else None
+    raise ContentError(str(path), line, f"not valid YAML: {error.problem or error.context}") from None
 
 
 def load_yaml_record(path: Path, cls: type, check: typing.Callable[[Any, _Loader, yaml.Node], None]) -> Any:

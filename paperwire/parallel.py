@@ -11,6 +11,7 @@ import gc
 import multiprocessing
 import multiprocessing.pool
 import os
+import signal
 from typing import Any, Callable, Iterator, Sequence, TypeVar
 
 Chunk = TypeVar("Chunk")
@@ -37,6 +38,9 @@ def chunked(items: Sequence[Chunk], size: int) -> list[Sequence[Chunk]]:
 def _start_worker(context: Any) -> None:
     global _worker_context
     _worker_context = context
+    # Forked with the parent's signal handlers; a worker is ended with SIGTERM
+    # when its pool closes, which must stay Python's quick default.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _run(func: Callable[[Any, Any], Any], chunk: Any) -> Any:

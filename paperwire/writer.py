@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import stat
 import subprocess
 import tempfile
 from pathlib import Path
@@ -36,7 +37,10 @@ def safe_relative_path(path: str) -> str:
 # Linux's shared memory, a tmpfs: scratch files made there never reach a disk,
 # where this machine's ext4 takes 0.1-0.7 ms to make a folder and a file in it.
 _MEMORY_FOLDER = Path("/dev/shm")
-_MEMORY_SHARE = 0.25  # scratch goes to memory only if it needs at most this share of what is free
+# Scratch goes to memory when it needs at most this share of its size. The size,
+# not the room free now: the same site on the same machine always gets the same
+# place, and so the same search index (Pagefind follows the folder listing order).
+_MEMORY_SHARE = 0.25
 
 
 def _fits_in_memory(expected_bytes: int) -> bool:
@@ -44,7 +48,7 @@ def _fits_in_memory(expected_bytes: int) -> bool:
         stats = os.statvfs(_MEMORY_FOLDER)
     except OSError:  # no /dev/shm (not Linux, or a bare container)
         return False
-    return os.access(_MEMORY_FOLDER, os.W_OK) and expected_bytes <= _MEMORY_SHARE * stats.f_bavail * stats.f_frsize
+    return os.access(_MEMORY_FOLDER, os.W_OK) and expected_bytes <= _MEMORY_SHARE * stats.f_blocks * stats.f_frsize
 
 
 def _scratch_prefix(out_dir: Path) -> str:
@@ -53,27 +57,40 @@ def _scratch_prefix(out_dir: Path) -> str:
     return f"{_TEMP_PREFIX}{out_dir.name}.{digest}."
 
 
-def _leftovers(out_dir: Path) -> list[Path]:
+def _leftovers_beside(out_dir: Path) -> list[Path]:
     parent = out_dir.parent
-    found = []
-    if parent.is_dir():
-        prefix = f"{_TEMP_PREFIX}{out_dir.name}."
-        found += [p for p in parent.iterdir() if p.name.startswith(prefix)]
-    if _MEMORY_FOLDER.is_dir() and os.access(_MEMORY_FOLDER, os.R_OK | os.X_OK):
-        prefix = _scratch_prefix(out_dir)
-        found += [p for p in _MEMORY_FOLDER.iterdir() if p.name.startswith(prefix)]
-    return sorted(found)
+    if not parent.is_dir():
+        return []
+    prefix = f"{_TEMP_PREFIX}{out_dir.name}."
+    return sorted(p for p in parent.iterdir() if p.name.startswith(prefix))
+
+
+def _own_folder(path: Path) -> bool:
+    """Whether ``path`` is a folder (not a link) of this user: /dev/shm is everyone's."""
+    try:
+        stats = path.lstat()
+    except OSError:
+        return False
+    return stat.S_ISDIR(stats.st_mode) and stats.st_uid == os.getuid()
+
+
+def _leftovers_in_memory(out_dir: Path) -> list[Path]:
+    if not (_MEMORY_FOLDER.is_dir() and os.access(_MEMORY_FOLDER, os.R_OK | os.X_OK)):
+        return []
+    prefix = _scratch_prefix(out_dir)
+    return sorted(p for p in _MEMORY_FOLDER.iterdir() if p.name.startswith(prefix) and _own_folder(p))
 
 
 def clean_leftovers(out_dir: Path) -> None:
     """Remove the temporary folders a killed build left, beside ``out_dir`` or in /dev/shm."""
     if not out_dir.exists():
-        # Killed between the two renames of _swap_in: put the old site back.
-        for path in _leftovers(out_dir):
+        # Killed between the two renames of _swap_in: put the old site back
+        # (only from beside the output, never from the shared /dev/shm).
+        for path in _leftovers_beside(out_dir):
             if ".old-" in path.name and (path / "site").is_dir():
                 os.rename(path / "site", out_dir)
                 break
-    for path in _leftovers(out_dir):
+    for path in (*_leftovers_beside(out_dir), *_leftovers_in_memory(out_dir)):
         shutil.rmtree(path, ignore_errors=True)
 
 
@@ -182,8 +199,8 @@ class Staging:
     def scratch_folder(self, role: str, expected_bytes: int) -> Path:
         """Return a new folder for files the build needs but does not publish.
 
-        It is in memory (/dev/shm) when ``expected_bytes`` fit there with room
-        to spare, else beside the output. Scratch folders go when the build
+        It is in memory (/dev/shm) when ``expected_bytes`` are at most a
+        quarter of its size, else beside the output. Scratch folders go when the build
         commits or aborts, or, after a kill, with the next build's leftovers.
         """
         parent = _MEMORY_FOLDER if _fits_in_memory(expected_bytes) else self.out_dir.parent

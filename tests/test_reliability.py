@@ -100,6 +100,31 @@ def test_sigkill_at_any_moment_leaves_previous_site(tmp_path, delay):
     assert "changed" in (out / "index.html").read_text()
 
 
+def test_sigterm_cleans_up_like_ctrl_c(tmp_path):
+    import paperwire.writer
+
+    content = make_content(tmp_path, copy_sample_corpus=True)
+    out = tmp_path / "site"
+    prefix = paperwire.writer._scratch_prefix(out.resolve())
+
+    def scratch() -> list[Path]:  # the search sources: in /dev/shm, or beside the output without it
+        memory = paperwire.writer._MEMORY_FOLDER
+        shared = [p for p in memory.iterdir() if p.name.startswith(prefix)] if memory.is_dir() else []
+        return shared + [p for p in tmp_path.iterdir() if p.name.startswith(prefix)]
+
+    proc = subprocess.Popen([sys.executable, str(ROOT / "build.py"), "--content", str(content), "--out", str(out), "-q"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    # Terminated while Pagefind indexes the search sources.
+    assert wait_until(scratch, 60)
+    proc.terminate()
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 128 + signal.SIGTERM, stderr
+    assert "Traceback" not in stderr
+    assert not out.exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".paperwire-")]
+    assert wait_until(lambda: not scratch())
+
+
 def test_killed_between_renames_is_recovered(tmp_path):
     out = tmp_path / "site"
     publish([("index.html", b"old")], out)
@@ -125,10 +150,27 @@ def test_scratch_goes_to_memory_when_it_fits_and_a_killed_builds_scratch_is_remo
     huge = staging.scratch_folder("search", 1 << 60)  # more than any disk holds: beside the output
     assert small.parent == memory and huge.parent == tmp_path
     other = Staging(tmp_path / "elsewhere" / "site").scratch_folder("search", 1000)  # same name, other site
+    # Planted in the shared folder under this output's prefix: never taken for the old site,
+    # never followed, and folders of other users are left alone.
+    prefix = paperwire.writer._scratch_prefix(out.resolve())
+    planted = memory / f"{prefix}old-x"
+    (planted / "site").mkdir(parents=True)
+    (planted / "site" / "index.html").write_text("not yours")
+    target = tmp_path / "precious"
+    target.mkdir()
+    (memory / f"{prefix}link").symlink_to(target)
+    foreign = memory / f"{prefix}search-foreign"
+    foreign.mkdir()
+    if os.getuid() == 0:
+        os.chown(foreign, 12345, 12345)
     # Killed: the next build of this output removes its own scratch, and only its own.
+    shutil.rmtree(out, ignore_errors=True)
     clean_leftovers(out)
+    assert not out.exists()  # nothing from /dev/shm became the site
     assert not small.exists() and not huge.exists() and other.is_dir()
     assert not staging.root.exists()
+    assert target.is_dir() and (memory / f"{prefix}link").is_symlink()
+    assert foreign.is_dir() == (os.getuid() == 0)
 
 
 def test_an_output_that_cannot_be_made_is_one_line_not_a_traceback(tmp_path):
@@ -140,6 +182,28 @@ def test_an_output_that_cannot_be_made_is_one_line_not_a_traceback(tmp_path):
     assert "Traceback" not in result.stderr
     [line] = result.stderr.strip().splitlines()
     assert line.startswith(f"{blocker}: ")  # the OS's reason: "File exists", where a folder should be
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("title: x\nfeeds: *nope\n", "site.yaml:2: not valid YAML: found undefined alias 'nope'"),
+    ("title: x\ndescription: @x\n", "site.yaml:2: not valid YAML: found character '@' that cannot start any token"),
+    ("title: x\n\ndescription: a\x07b\n", "site.yaml:3: not valid YAML: character #x0007 is not allowed"),
+])
+def test_invalid_yaml_is_one_line_naming_what_and_where(tmp_path, text, expected):
+    content = make_content(tmp_path, corpus={"a.txt": f"Mar 11\nAlpha Paper\n\n{ABSTRACT}\n"}, site_yaml=text)
+    result = cli("--content", str(content), "--out", str(tmp_path / "out"))
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.strip() == f"{content / expected}"
+
+
+def test_a_missing_template_is_one_line_naming_it(tmp_path):
+    content = make_content(tmp_path, corpus={"a.txt": f"Mar 11\nAlpha Paper\n\n{ABSTRACT}\n"})
+    (content / "templates").mkdir()
+    (content / "templates" / "topics.html").write_text('{% include "nowhere.html" %}', encoding="utf-8")
+    result = cli("--content", str(content), "--out", str(tmp_path / "out"))
+    assert result.returncode == 1
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("TemplateNotFound: 'nowhere.html' not found")
 
 
 def test_configuration_errors_are_reported_together(tmp_path):

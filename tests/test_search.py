@@ -47,9 +47,10 @@ def test_index_is_the_same_for_the_same_input(tmp_path):
 
 
 def test_index_is_the_same_whatever_the_number_of_workers(tmp_path, monkeypatch):
-    # Pagefind indexes pages in the order their folders are listed. tmpfs lists
-    # them in the order they were made, so there the order in which worker
-    # processes happen to write would show (ext4 lists by a hash of the name).
+    # Pagefind indexes pages in the order their folders are listed, which on
+    # tmpfs is the order they were made: if worker processes wrote what it
+    # reads, the index would change with the number of workers (ext4 lists by a
+    # hash of the name and would hide it). Built on tmpfs here for that reason.
     import paperwire.pipeline
 
     shm = Path("/dev/shm")
