@@ -3,10 +3,10 @@
 Pagefind reads each paper page as rendered before the related papers are
 known, at its path in a scratch folder (in memory when it fits): the related
 papers lie outside the part of the page search sees, so Pagefind indexes
-these while the related papers are found and the site is rendered. It writes a chunked
-index into the staged site's ``pagefind/``; the search page loads
-``pagefind/pagefind.js``, which fetches only the index chunks and result
-fragments a query needs.
+these while the related papers are found and the site is rendered. It
+writes a chunked index into the staged site's ``pagefind/``; the search page
+loads ``pagefind/pagefind.js``, which fetches only the index chunks and
+result fragments a query needs.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ PAPER_PAGES = "papers/*/index.html"
 # The topic chips would open every excerpt with topic names; results show the topics anyway
 # (from the article's data-pagefind-meta), and the arXiv links are not prose.
 _NOT_INDEXED = ".paper-page .chips, .paper-page .links"
-# Room a source takes in a file system, at most: a few KB of text, its folder's entry, rounding.
+# Room a source takes in a file system, at most: a paper page (about 8 KB), its folder, rounding.
 _SOURCE_BYTES = 16_384
 # Pagefind's ready-made interfaces; the search page uses pagefind.js directly,
 # so these would only be dead weight (and third-party CSS) in the site.
@@ -84,11 +84,10 @@ class SearchIndexing:
     def __init__(self, renderer: SiteRenderer, staging: Staging):
         self.staging = staging
         self.process: subprocess.Popen[str] | None = None
-        self.sources: Path | None = None
         if renderer.papers:  # without papers there is nothing to find, and Pagefind refuses an empty site
-            self.sources = staging.scratch_folder("search", len(renderer.papers) * _SOURCE_BYTES)
-            write_outputs(self.sources, search_sources(renderer))
-            self.process = subprocess.Popen(pagefind_command(self.sources, staging.root / BUNDLE_DIR),
+            sources = staging.scratch_folder("search", len(renderer.papers) * _SOURCE_BYTES)
+            write_outputs(sources, search_sources(renderer))
+            self.process = subprocess.Popen(pagefind_command(sources, staging.root / BUNDLE_DIR),
                                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
     def finish(self) -> None:

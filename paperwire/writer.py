@@ -200,8 +200,9 @@ class Staging:
         """Return a new folder for files the build needs but does not publish.
 
         It is in memory (/dev/shm) when ``expected_bytes`` are at most a
-        quarter of its size, else beside the output. Scratch folders go when the build
-        commits or aborts, or, after a kill, with the next build's leftovers.
+        quarter of its size, else beside the output. Scratch folders go when
+        the build commits or aborts, or, after a kill, with the next build's
+        leftovers.
         """
         parent = _MEMORY_FOLDER if _fits_in_memory(expected_bytes) else self.out_dir.parent
         folder = Path(tempfile.mkdtemp(dir=parent, prefix=f"{_scratch_prefix(self.out_dir)}{role}-"))

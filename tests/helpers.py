@@ -8,6 +8,7 @@ import shutil
 import socket
 import textwrap
 import threading
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -93,3 +94,13 @@ def make_site_data(papers: tuple, **config_overrides):
     topics = (Topic("retrieval", "Retrieval and search", "Search.", phrases=("retrieval",)),
               Topic("moe", "Mixture of experts", "MoE.", phrases=("experts",)))
     return SiteData(config=config_from(**overrides), topics=topics, papers=tuple(papers), related={}, pages=())
+
+
+def wait_until(condition, seconds: float = 20.0) -> bool:
+    """Poll ``condition`` until it holds or ``seconds`` pass; return whether it held."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return condition()

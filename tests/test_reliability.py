@@ -18,7 +18,7 @@ from paperwire.errors import ContentError
 from paperwire.pipeline import build
 from paperwire.writer import Staging, clean_leftovers, publish
 
-from .helpers import ROOT, SAMPLE_CONTENT, make_content
+from .helpers import ROOT, SAMPLE_CONTENT, make_content, wait_until
 
 ABSTRACT = "We propose a language model for dense retrieval and evaluate it on many benchmarks. " * 5
 
@@ -26,16 +26,6 @@ ABSTRACT = "We propose a language model for dense retrieval and evaluate it on m
 def tree_hashes(folder: Path) -> dict[str, str]:
     return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
             for p in sorted(folder.rglob("*")) if p.is_file()}
-
-
-def wait_until(condition, seconds: float = 20.0) -> bool:
-    """Poll ``condition`` until it holds or ``seconds`` pass; return whether it held."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return condition()
 
 
 def cli(*args: str, env: dict | None = None, **kwargs) -> subprocess.CompletedProcess:

@@ -7,14 +7,13 @@ import json
 import os
 import shutil
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
 
 from paperwire.pipeline import build
 
-from .helpers import StaticServer, make_content
+from .helpers import StaticServer, make_content, wait_until
 
 
 def tree_digest(folder: Path) -> dict[str, str]:
@@ -88,10 +87,7 @@ def test_search_sources_are_made_in_slug_order_by_this_process(tmp_path, monkeyp
     assert [folder.name for folder in sources] == slugs  # every folder, once, in order
     # The sources go, removed in the background after the build.
     scratch = sources[0].parent.parent
-    deadline = time.monotonic() + 20
-    while scratch.exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not scratch.exists()
+    assert wait_until(lambda: not scratch.exists())
 
 
 def test_index_is_pagefinds_index_of_the_published_pages(sample_site, tmp_path):
