@@ -17,7 +17,7 @@ import datetime as dt
 from typing import Callable, Mapping
 
 from .clean import clean_text, title_key
-from .records import Paper, Sighting
+from .records import NO_DETAILS, Details, Paper, Sighting
 from .slugs import assign_slugs
 
 _NO_DATE = dt.date.max
@@ -82,6 +82,25 @@ def merge(sightings: tuple[Sighting, ...] | list[Sighting],
     return tuple(sorted(papers, key=lambda p: p.slug))
 
 
+def merge_details(group: list[Sighting]) -> Details:
+    """Return the most GitHub stars seen, and each other detail's first non-empty value."""
+    # Compared by value: sightings read in worker processes come back with copies of NO_DETAILS.
+    shown = [s.details for s in group if s.details != NO_DETAILS]
+    if not shown:  # most sightings: every source but the daily papers
+        return NO_DETAILS
+
+    def first(name: str):
+        return next((value for d in shown if (value := getattr(d, name))), getattr(NO_DETAILS, name))
+
+    stars = [d.github_stars for d in shown if d.github_stars is not None]
+    return Details(
+        github_repo=first("github_repo"), github_stars=max(stars) if stars else None,
+        project_page=first("project_page"), organization=first("organization"),
+        ai_summary=first("ai_summary"), ai_keywords=first("ai_keywords"), thumbnail=first("thumbnail"),
+        num_comments=next((d.num_comments for d in shown if d.num_comments is not None), None),
+    )
+
+
 def _paper(slug: str, group: list[Sighting], clean: Callable[[str], str]) -> Paper:
     """Combine one paper's sightings, which are in sighting order."""
     first = group[0]
@@ -104,4 +123,5 @@ def _paper(slug: str, group: list[Sighting], clean: Callable[[str], str]) -> Pap
         upvotes=max(upvotes) if upvotes else None,
         categories=categories,
         published=min((s.published for s in group if s.published), default=None),
+        details=merge_details(group),
     )

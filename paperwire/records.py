@@ -43,6 +43,34 @@ def evolve(record: Record, **changes: Any) -> Record:
 
 
 @dataclass(frozen=True)
+class Organization:
+    """The organisation a source credits a paper to."""
+
+    name: str  # its handle, as in huggingface.co/<name>
+    fullname: str  # for readers; the handle when a source gives no other
+
+
+@dataclass(frozen=True)
+class Details:
+    """What a source tells of a paper beyond its text: code, links, organisation, AI summary.
+
+    Every field is None or empty where a source gives none; URLs are http(s) only.
+    """
+
+    github_repo: str | None = None
+    github_stars: int | None = None
+    project_page: str | None = None
+    organization: Organization | None = None
+    ai_summary: str | None = None
+    ai_keywords: tuple[str, ...] = ()
+    thumbnail: str | None = None
+    num_comments: int | None = None
+
+
+NO_DETAILS = Details()
+
+
+@dataclass(frozen=True)
 class Sighting:
     """One appearance of a paper in one source file."""
 
@@ -57,6 +85,7 @@ class Sighting:
     upvotes: int | None = None
     categories: tuple[str, ...] = ()
     published: dt.date | None = None
+    details: Details = NO_DETAILS
 
 
 @dataclass(frozen=True)
@@ -74,6 +103,7 @@ class Paper:
     upvotes: int | None = None
     categories: tuple[str, ...] = ()
     published: dt.date | None = None
+    details: Details = NO_DETAILS  # merged: the most stars, else each field's first value in sighting order
     topics: tuple[str, ...] = ()  # topic slugs, best first
     score: float = 0.0
 

@@ -12,6 +12,7 @@ import email.utils
 import html
 import json
 import re
+import urllib.parse
 import xml.etree.ElementTree as ET
 from typing import Any, Iterator
 from xml.parsers import expat
@@ -41,6 +42,24 @@ def unwrap(text: Any) -> str:
     counts as missing.
     """
     return " ".join(text.split()) if isinstance(text, str) else ""
+
+
+def web_url(value: Any) -> str | None:
+    """Return ``value`` if it is an absolute http(s) URL, else None.
+
+    Sources' URLs end up in links: ``javascript:``, ``data:`` and anything
+    else but the web never do.
+    """
+    if not isinstance(value, str):
+        return None
+    value = value.strip()
+    try:
+        parts = urllib.parse.urlsplit(value)
+    except ValueError:  # an unbalanced [ in the host
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname or any(c.isspace() for c in value):
+        return None
+    return value
 
 
 def strip_html(text: str) -> str:

@@ -1,8 +1,18 @@
 """Read the Hugging Face daily-papers API (``/api/daily_papers``): a JSON array.
 
-Each item holds the paper (arXiv id, title, summary, upvotes, authors) and,
-at top level, the day it was featured, which is the sighting's date. A
-sighting's line is the line its item starts on.
+Each item holds the paper (arXiv id, title, summary, upvotes, authors) and
+the day it was featured, the sighting's date. Two shapes occur:
+
+- today's (2025 on): the featured day is ``paper.submittedOnDailyAt``; the
+  top-level ``publishedAt`` is then the paper's arXiv date, not the day;
+- 2024's: no ``submittedOnDailyAt``, and the top-level ``publishedAt`` is
+  the featured day.
+
+Code, links, organisation and AI summary (``githubRepo``, ``githubStars``,
+``projectPage``, ``organization``, ``ai_summary``, ``ai_keywords``,
+``thumbnail``, ``numComments``) may sit inside ``paper`` or at the top level
+of an item; inside ``paper`` wins. A sighting's line is the line its item
+starts on.
 """
 
 from __future__ import annotations
@@ -11,8 +21,8 @@ import re
 from typing import Any
 
 from ..errors import ContentError
-from ..records import Sighting
-from .common import arxiv_id, iso_date, iter_json_array, unwrap
+from ..records import Details, Organization, Sighting
+from .common import arxiv_id, iso_date, iter_json_array, unwrap, web_url
 
 _PAPER_KEY = re.compile(r'"paper"\s*:')
 
@@ -36,6 +46,47 @@ def _authors(value: Any) -> tuple[str, ...]:
     return tuple(unwrap(n) for n in names if isinstance(n, str) and n.strip())
 
 
+def _count(value: Any) -> int | None:
+    """Return a non-negative whole number, or None for anything else (booleans included)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+
+def _organization(value: Any) -> Organization | None:
+    if not isinstance(value, dict):
+        return None
+    name = unwrap(value.get("name"))
+    if not name:
+        return None
+    return Organization(name=name, fullname=unwrap(value.get("fullname")) or name)
+
+
+def _keywords(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list):
+        return ()
+    return tuple(dict.fromkeys(k for k in map(unwrap, value) if k))
+
+
+def _details(source: str, line: int, paper: dict, item: dict, warnings: list[str]) -> Details:
+    """Return the code, links, organisation and AI summary of one item."""
+    def get(name: str) -> Any:
+        value = paper.get(name)
+        return value if value not in (None, "", [], {}) else item.get(name)
+
+    def url(name: str) -> str | None:
+        value = get(name)
+        kept = web_url(value)
+        if kept is None and isinstance(value, str) and value.strip():
+            warnings.append(f"{source}:{line}: {name} {value[:60]!r} is not an http(s) URL, dropped")
+        return kept
+
+    return Details(
+        github_repo=url("githubRepo"), github_stars=_count(get("githubStars")),
+        project_page=url("projectPage"), organization=_organization(get("organization")),
+        ai_summary=unwrap(get("ai_summary")) or None, ai_keywords=_keywords(get("ai_keywords")),
+        thumbnail=url("thumbnail"), num_comments=_count(get("numComments")),
+    )
+
+
 def read_hf_json(source: str, text: str, warnings: list[str]) -> list[Sighting]:
     """Return one sighting per daily-papers item, in array order."""
     sightings: list[Sighting] = []
@@ -48,15 +99,16 @@ def read_hf_json(source: str, text: str, warnings: list[str]) -> list[Sighting]:
         if not title:
             warnings.append(f"{source}:{line}: item {rank} has no title, skipped")
             continue
-        upvotes = paper.get("upvotes")
+        featured = paper.get("submittedOnDailyAt") or item.get("publishedAt")
         sightings.append(Sighting(
             source=source, line=line, rank=rank,
-            date=_date(source, line, item.get("publishedAt"), "featured"),
+            date=_date(source, line, featured, "featured"),
             raw_title=title,
             raw_abstract=unwrap(paper.get("summary") or item.get("summary") or ""),
             arxiv_id=arxiv_id(paper.get("id") if isinstance(paper.get("id"), str) else None),
             authors=_authors(paper.get("authors")),
-            upvotes=upvotes if isinstance(upvotes, int) and not isinstance(upvotes, bool) else None,
+            upvotes=_count(paper.get("upvotes")),
             published=_date(source, line, paper.get("publishedAt"), "published"),
+            details=_details(source, line, paper, item, warnings),
         ))
     return sightings

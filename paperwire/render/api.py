@@ -8,7 +8,7 @@ from typing import Any, Iterator
 
 import orjson
 
-from ..records import Paper
+from ..records import Details, Paper
 
 
 def _iso(day: dt.date | None) -> str | None:
@@ -32,6 +32,22 @@ def paper_json(paper: Paper) -> dict[str, Any]:
         "upvotes": paper.upvotes,
         "categories": list(paper.categories),
         "published": _iso(paper.published),
+        **details_json(paper.details),
+    }
+
+
+def details_json(details: Details) -> dict[str, Any]:
+    """Return a paper's code, links, organisation and AI summary, null or empty where unknown."""
+    org = details.organization
+    return {
+        "github_repo": details.github_repo,
+        "github_stars": details.github_stars,
+        "project_page": details.project_page,
+        "organization": {"name": org.name, "fullname": org.fullname} if org else None,
+        "ai_summary": details.ai_summary,
+        "ai_keywords": list(details.ai_keywords),
+        "thumbnail": details.thumbnail,
+        "num_comments": details.num_comments,
     }
 
 

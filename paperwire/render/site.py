@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Iterator, NamedTuple, Sequence
 import jinja2
 from markupsafe import Markup
 
-from ..records import Paper, Topic
+from ..records import Details, Paper, Topic
 from ..pages import MarkdownPage
 from ..config import SiteConfig
 from .api import dumps
@@ -149,6 +149,13 @@ class TopicChips:
         if html is None:
             html = self.cache[key] = self.macro(topics, root)
         return html
+
+
+def _details_key(details: Details) -> tuple:
+    """Return a paper's details as plain values, which the page key's marshal takes."""
+    org = details.organization
+    return (details.github_repo, details.github_stars, details.project_page, (org.name, org.fullname) if org else None,
+            details.ai_summary, details.ai_keywords, details.thumbnail, details.num_comments)
 
 
 class SiteRenderer:
@@ -301,7 +308,7 @@ class SiteRenderer:
         sightings = tuple((_ordinal(s.date), s.source, s.rank) for s in p.sightings)
         related = tuple((other, self.papers[other].title) for other in self.data.related.get(slug, ()))
         return (p.slug, p.title, p.abstract, p.arxiv_id, p.authors, p.upvotes, p.categories, _ordinal(p.published),
-                p.topics, sightings, related)
+                p.topics, sightings, related, _details_key(p.details))
 
     def paper_page(self, slug: str) -> Output:
         paper = self.papers[slug]
