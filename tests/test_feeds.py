@@ -237,8 +237,11 @@ def test_authors_reach_both_formats():
     topic = Topic("math", "Mathematics", "Numbers.", phrases=("number",))
     data = SiteData(config=config_from(), topics=(topic,), papers=(paper,), related={}, pages=())
     files = dict(render_feeds(data))
-    assert sorted(files) == ["atom.xml", "feed.xml", "topics/math/atom.xml", "topics/math/feed.xml"]
+    assert sorted(files) == sorted(f"{folder}{name}" for folder in ("", "weeks/", "months/", "topics/math/")
+                                   for name in ("feed.xml", "atom.xml", "feed.json"))
     for name, body in files.items():
+        if name.endswith(".json"):
+            continue  # tests/test_json_feed.py
         parsed = feedparser.parse(body)
         assert parsed.bozo == 0, name
         assert [a.name for a in parsed.entries[0].authors] == ["Ada Lovelace", "Alan Turing"], name
@@ -247,8 +250,9 @@ def test_authors_reach_both_formats():
 
 def test_an_empty_site_still_has_valid_feeds():
     data = SiteData(config=config_from(), topics=(), papers=(), related={}, pages=())
-    files = dict(render_feeds(data))
-    assert sorted(files) == ["atom.xml", "feed.xml"]
+    files = {name: body for name, body in render_feeds(data) if not name.endswith(".json")}
+    assert sorted(files) == ["atom.xml", "feed.xml", "months/atom.xml", "months/feed.xml",
+                             "weeks/atom.xml", "weeks/feed.xml"]
     for body in files.values():
         parsed = feedparser.parse(body)
         assert parsed.bozo == 0 and parsed.entries == []

@@ -64,7 +64,18 @@ class SiteView:
 class FeedLink:
     media_type: str
     title: str
-    url: str
+    url: str  # site-relative
+
+
+# Every list's feeds, in the order pages link them: file name, media type, label.
+FEED_FORMATS = (("feed.xml", "application/rss+xml", "RSS"), ("atom.xml", "application/atom+xml", "Atom"),
+                ("feed.json", "application/feed+json", "JSON Feed"))
+
+
+@functools.cache  # one tuple per list: page shells are keyed by it
+def feed_links(folder: str, title: str) -> tuple[FeedLink, ...]:
+    """Return the autodiscovery links of the feeds in ``folder`` ("" for the site's, "weeks/", "topics/<slug>/")."""
+    return tuple(FeedLink(media_type, f"{title} ({label})", folder + name) for name, media_type, label in FEED_FORMATS)
 
 
 class PaperLink(NamedTuple):
@@ -216,7 +227,7 @@ class SiteRenderer:
         """Return ``template`` rendered as the page at ``path``."""
         context.setdefault("page_title", "")
         context.setdefault("description", self.config.description)
-        context.setdefault("alternates", ())
+        context.setdefault("alternates", feed_links("", self.config.title))  # a page with no list of its own
         context.setdefault("section", "")
         # A relative root is dots and slashes: marked safe, it skips escaping.
         root = context.pop("root", None) or Markup(root_for(path))
@@ -274,11 +285,9 @@ class SiteRenderer:
         members = self.topic_members()
         for topic in self.page_topics:
             link = self.topic_links[topic.slug]
-            feeds = (FeedLink("application/rss+xml", f"{topic.name} (RSS)", f"{link.url}feed.xml"),
-                     FeedLink("application/atom+xml", f"{topic.name} (Atom)", f"{link.url}atom.xml"))
             yield from self.paginated("topic.html", link.url, members[topic.slug], topic=topic,
                                       page_title=topic.name, description=topic.description,
-                                      alternates=feeds, section="topics")
+                                      alternates=feed_links(link.url, topic.name), section="topics")
 
     def topics_index(self) -> Iterator[Output]:
         members = self.topic_members()
