@@ -79,6 +79,28 @@ class SnapshotConfig:
 
 
 @dataclass(frozen=True)
+class FetchConfig:
+    hf_base_url: str = option("https://huggingface.co", "Where the Hugging Face daily-papers API is "
+                                                        "(GET /api/daily_papers).")
+    arxiv_rss_base_url: str = option("https://rss.arxiv.org", "Where arXiv's listing feeds are (GET /rss/CATEGORY).")
+    arxiv_api_base_url: str = option("https://export.arxiv.org", "Where arXiv's query API is (GET /api/query).")
+    user_agent: str = option("paperwire/0.1 (+https://paperwire.example; mailto:owner@paperwire.example)",
+                             "User-Agent of every request: the site's name and a contact address or URL.")
+    timeout_s: float = option(30.0, "Seconds to wait for a connection, and for each part of a response.")
+    retries: int = option(4, "Retries of a request after a connection error, a timeout, a cut-off body, "
+                             "429 or 5xx.")
+    backoff_s: float = option(2.0, "Wait before the first retry when the server gives no Retry-After; "
+                                   "doubled for each retry.")
+    max_wait_s: float = option(120.0, "Longest wait before a retry; a server asking for longer fails the URL.")
+    hf_min_interval_s: float = option(1.0, "Least time between two requests to the Hugging Face host.")
+    arxiv_min_interval_s: float = option(3.0, "Least time between two requests to an arXiv host "
+                                              "(arXiv's API terms ask for 3 s).")
+    hf_page_size: int = option(50, "Papers asked for in each daily-papers request (its limit).")
+    hf_max_pages: int = option(20, "Most daily-papers pages fetched for one day; a day with more fails.")
+    arxiv_page_size: int = option(100, "Entries asked for in each arXiv query request (its max_results).")
+
+
+@dataclass(frozen=True)
 class SiteConfig:
     title: str = option("paperwire", "Site name, shown in every page's header and feeds.")
     description: str = option("Trending research papers, ranked daily.", "One-line description of the site.")
@@ -93,6 +115,7 @@ class SiteConfig:
     limits: LimitsConfig = option(LimitsConfig(), "Input size limits.")
     search: SearchConfig = option(SearchConfig(), "Static search settings.")
     snapshot: SnapshotConfig = option(SnapshotConfig(), "Filters applied while streaming the arXiv metadata snapshot.")
+    fetch: FetchConfig = option(FetchConfig(), "Where and how 'paperwire fetch' downloads the sources.")
 
 
 @dataclass(frozen=True)
@@ -255,6 +278,31 @@ def _check_site(config: SiteConfig, loader: _Loader, root: yaml.Node) -> None:
             loader.error(_find(root, "snapshot", name), f"'snapshot.{name}' must be an ISO date such as 2024-01-31")
     if config.trending.half_life_days <= 0:
         loader.error(_find(root, "trending", "half_life_days"), "'trending.half_life_days' must be positive")
+    _check_fetch(config.fetch, loader, root)
+
+
+# An e-mail address or a URL: who runs the fetcher, for the sites' operators.
+_CONTACT = re.compile(r"[^\s@()<>;]+@[^\s@()<>;]+\.[^\s@()<>;]+|https?://[^\s/()<>;]+\.[^\s()<>;]+")
+
+
+def _check_fetch(fetch: FetchConfig, loader: _Loader, root: yaml.Node) -> None:
+    for name in ("hf_base_url", "arxiv_rss_base_url", "arxiv_api_base_url"):
+        if not re.match(r"^https?://[^/\s]+(/\S*)?$", getattr(fetch, name)):
+            loader.error(_find(root, "fetch", name), f"'fetch.{name}' must be an absolute http(s) URL")
+    if not fetch.user_agent.strip() or not _CONTACT.search(fetch.user_agent):
+        loader.error(_find(root, "fetch", "user_agent"), "'fetch.user_agent' must name a contact: an e-mail "
+                                                         "address or a URL, such as 'mysite/1.0 (mailto:me@example.org)'")
+    if fetch.timeout_s <= 0:
+        loader.error(_find(root, "fetch", "timeout_s"), "'fetch.timeout_s' must be positive")
+    for name in ("retries", "backoff_s", "max_wait_s", "hf_min_interval_s", "arxiv_min_interval_s"):
+        if getattr(fetch, name) < 0:
+            loader.error(_find(root, "fetch", name), f"'fetch.{name}' must not be negative")
+    # The largest pages the two APIs serve: 100 daily papers, 2,000 query entries.
+    for name, largest in (("hf_page_size", 100), ("hf_max_pages", None), ("arxiv_page_size", 2000)):
+        value = getattr(fetch, name)
+        if value < 1 or (largest is not None and value > largest):
+            bounds = f"from 1 to {largest}" if largest else "at least 1"
+            loader.error(_find(root, "fetch", name), f"'fetch.{name}' must be {bounds}")
 
 
 def _check_topics(topics_file: TopicsFile, loader: _Loader, root: yaml.Node) -> None:
