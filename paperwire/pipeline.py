@@ -159,6 +159,10 @@ def gather(content_dir: Path, keep_going: bool = False, timer: StageTimer | None
                     warnings=corpus.warnings, files_read=corpus.files_read)
 
 
+# Static files served from the site's root, where browsers and crawlers ask for them.
+ROOT_STATIC = frozenset({"favicon.ico"})
+
+
 def static_files(content_dir: Path) -> Iterator[Output]:
     """Yield the theme's static files, a site's own overriding them by name."""
     chosen: dict[str, Path] = {}
@@ -168,7 +172,7 @@ def static_files(content_dir: Path) -> Iterator[Output]:
                 if path.is_file():
                     chosen[path.relative_to(folder).as_posix()] = path
     for name in sorted(chosen):
-        yield f"static/{name}", chosen[name].read_bytes()
+        yield name if name in ROOT_STATIC else f"static/{name}", chosen[name].read_bytes()
 
 
 @dataclass(frozen=True)
