@@ -1,4 +1,4 @@
-"""Command line: ``paperwire [build|digest|send] [options]``."""
+"""Command line: ``paperwire [build|digest|send|serve|fetch] [options]``."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from typing import Any, Iterator, Sequence
 
 from .errors import ContentError, ContentErrors
 
-COMMANDS = ("build", "digest", "send", "serve")
+COMMANDS = ("build", "digest", "send", "serve", "fetch")
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -53,7 +53,49 @@ def make_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="build, serve on 127.0.0.1, rebuild on change and reload open pages")
     _common(serve)
     serve.add_argument("--port", type=_port, default=8000, metavar="N", help="port to serve on (default: 8000)")
+    _add_fetch(commands)
     return parser
+
+
+def _fetch_common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--content", type=Path, default=Path("content"), metavar="DIR",
+                        help="content folder: settings from its site.yaml, files into its corpus/ (default: content)")
+    noise = parser.add_mutually_exclusive_group()
+    noise.add_argument("-q", "--quiet", action="store_true", help="print nothing but failures")
+    noise.add_argument("-v", "--verbose", action="store_true", help="also list every file fetched or unchanged")
+
+
+def _add_fetch(commands: Any) -> None:
+    fetch = commands.add_parser("fetch", help="download a source's raw responses into CONTENT/corpus/",
+                                description="Download a source's raw responses into CONTENT/corpus/, each "
+                                            "checked by its corpus reader and saved whole or not at all.")
+    sources = fetch.add_subparsers(dest="source", metavar="SOURCE", required=True)
+    hf = sources.add_parser("hf-daily", help="Hugging Face daily papers: corpus/hf-daily/YYYY-MM-DD.json")
+    _fetch_common(hf)
+    days = hf.add_mutually_exclusive_group()
+    days.add_argument("--date", type=_iso_date, metavar="YYYY-MM-DD", help="the day (default: today, UTC)")
+    days.add_argument("--since", type=_iso_date, metavar="YYYY-MM-DD", help="every day from this one to --until")
+    hf.add_argument("--until", type=_iso_date, metavar="YYYY-MM-DD",
+                    help="the last day fetched with --since (default: today, UTC)")
+    listing = sources.add_parser("arxiv-listing",
+                                 help="arXiv's daily listing feed: corpus/arxiv-listing/CATEGORY/YYYY-MM-DD.xml")
+    _fetch_common(listing)
+    listing.add_argument("--category", type=_category, action="append", required=True, metavar="CATEGORY",
+                         help="an arXiv category such as cs.LG (repeat for more)")
+    query = sources.add_parser("arxiv-query", help="an arXiv API search: corpus/arxiv-query/SLUG/START.xml")
+    _fetch_common(query)
+    query.add_argument("--query", required=True, metavar="QUERY",
+                       help="an arXiv search_query, such as 'cat:cs.CL AND ti:retrieval'")
+    query.add_argument("--max", type=_positive, default=100, metavar="N",
+                       help="most results fetched, in pages of fetch.arxiv_page_size (default: 100)")
+
+
+def _category(text: str) -> str:
+    from .fetch.arxiv_listing import CATEGORY
+
+    if not CATEGORY.match(text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not an arXiv category such as cs.LG or cs.LG+stat.ML")
+    return text
 
 
 def _positive(text: str) -> int:
@@ -241,6 +283,70 @@ def run_serve(args: argparse.Namespace) -> int:
     return serve(args.content, args.out, args.port, say=lambda line: print(line, file=sys.stderr, flush=True))
 
 
+def _fetch_days(args: argparse.Namespace) -> list[dt.date]:
+    """Return the days ``hf-daily`` asks for, oldest first; ValueError for a range with none."""
+    today = dt.datetime.now(dt.timezone.utc).date()
+    if args.until is not None and args.since is None:
+        raise ValueError("--until goes with --since")
+    if args.since is None:
+        return [args.date or today]
+    until = args.until or today
+    if args.since > until:
+        raise ValueError(f"--since {args.since} is after {until}, so there is no day to fetch")
+    return [args.since + dt.timedelta(days=n) for n in range((until - args.since).days + 1)]
+
+
+@contextlib.contextmanager
+def _fetch_bar(quiet: bool, total: int | None) -> Iterator[DelayedBar | None]:
+    """Yield a progress bar of ``total`` files when stderr is a terminal and not quiet, else None."""
+    if quiet or not sys.stderr.isatty():
+        yield None
+        return
+    bar = DelayedBar(total)  # type: ignore[arg-type]  # None: a query's page count is not known yet
+    try:
+        yield bar
+    finally:
+        bar.close()
+
+
+def run_fetch(args: argparse.Namespace) -> int:
+    from .fetch import FetchReport, open_session
+    from .fetch import arxiv_listing, arxiv_query, hf_daily
+
+    _stop_on_sigterm()
+    if not args.content.is_dir():
+        _err(f"{args.content}: content folder not found")
+        return 2
+    try:
+        if args.source == "hf-daily":
+            days = _fetch_days(args)
+            total, work = len(days), lambda session: hf_daily.fetch_days(session, days)
+        elif args.source == "arxiv-listing":
+            categories = list(dict.fromkeys(args.category))
+            total, work = len(categories), lambda session: arxiv_listing.fetch_categories(session, categories)
+        else:
+            arxiv_query.query_slug(args.query)
+            total, work = None, lambda session: arxiv_query.fetch_query(session, args.query, args.max)
+    except ValueError as exc:
+        _err(str(exc))
+        return 2
+    with _fetch_bar(args.quiet or args.verbose, total) as bar, open_session(args.content, progress=bar) as session:
+        if bar is not None and total is None:
+            bar.total = -(-args.max // session.config.fetch.arxiv_page_size)
+            bar.refresh()
+        report = FetchReport(args.source, tuple(work(session)))
+    if args.verbose:
+        for outcome in report.outcomes:
+            if outcome.status != "failed":
+                where = f" -> corpus/{outcome.path}" if outcome.path and outcome.status != "empty" else ""
+                print(f"{outcome.status}: {outcome.url}{where}", file=sys.stderr)
+    for outcome in report.failed:
+        print(f"failed: {outcome.url}: {' '.join(outcome.reason.split())}", file=sys.stderr)
+    if not args.quiet or report.failed:
+        print(report.summary())
+    return 1 if report.failed else 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; content errors become one line per problem and exit 2."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -248,7 +354,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         argv.insert(0, "build")
     args = make_parser().parse_args(argv)
     try:
-        return {"build": run_build, "digest": run_digest, "send": run_send, "serve": run_serve}[args.command](args)
+        return {"build": run_build, "digest": run_digest, "send": run_send, "serve": run_serve,
+                "fetch": run_fetch}[args.command](args)
     except ContentErrors as exc:
         for error in exc.errors:
             print(error, file=sys.stderr)
