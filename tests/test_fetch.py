@@ -7,6 +7,8 @@ import email.utils
 import json
 import os
 import re
+import shlex
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -15,6 +17,8 @@ import httpx
 import pytest
 import yaml
 from slugify import slugify
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from paperwire.cli import main
 from paperwire.config import FetchConfig, load_site_config
@@ -516,3 +520,78 @@ def test_the_site_is_built_from_the_fetched_corpus(tmp_path, server):
             slugify("Curriculum Learning for Sparse Mixture-of-Experts"),  # the listing
             slugify("Evaluating Retrieval for Long-Form Question Answering")} <= pages  # the query's second page
     assert len(pages) == 6 + 2 + 4
+
+
+# -- the daily workflow ------------------------------------------------------------------------------
+
+WORKFLOW = ROOT / "examples" / "github-actions" / "daily.yml"
+
+
+def workflow_steps() -> list[dict]:
+    workflow = yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))
+    triggers = workflow.get("on", workflow.get(True))  # YAML 1.1 reads a bare `on` as true
+    assert triggers["schedule"][0]["cron"]
+    return [step for job in workflow["jobs"].values() for step in job["steps"]]
+
+
+def test_the_workflow_publishes_with_pages_and_sends_with_secrets():
+    steps = workflow_steps()
+    uses = [step.get("uses", "").split("@")[0] for step in steps]
+    assert {"actions/checkout", "actions/setup-python", "actions/upload-pages-artifact",
+            "actions/deploy-pages"} <= set(uses)
+    send = next(step for step in steps if "build.py send" in step.get("run", ""))
+    assert send["env"] == {"PAPERWIRE_SMTP_USER": "${{ secrets.SMTP_USER }}",
+                           "PAPERWIRE_SMTP_PASSWORD": "${{ secrets.SMTP_PASSWORD }}"}
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.messages: list[tuple[str, bytes]] = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name
+        self.messages.extend((rcpt, envelope.content) for rcpt in envelope.rcpt_tos)
+        return "250 2.0.0 Accepted"
+
+
+def _login(server, session, envelope, mechanism, auth_data):
+    ok_ = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (b"digest", b"s3cret")
+    return AuthResult(success=ok_)
+
+
+def test_every_command_the_workflow_runs_passes_against_the_local_server(tmp_path, server):
+    """Each `run:` that calls build.py, as the workflow has it, in a folder laid out like the checkout."""
+    commands = [(step, step["run"]) for step in workflow_steps() if "build.py" in step.get("run", "")]
+    assert [re.search(r"build\.py (\w+(?: [\w-]+)?)", run)[1] for _, run in commands] == [
+        "fetch hf-daily", "fetch arxiv-listing", "build --content", "send --content"]
+    inbox = Inbox()
+    smtp = Controller(inbox, hostname="127.0.0.1", port=free_port(), authenticator=_login,
+                      auth_require_tls=False)
+    smtp.start()
+    try:
+        checkout = tmp_path / "checkout"
+        checkout.mkdir()
+        content = make_content(checkout, site_yaml=site_yaml(server.url, hf_page_size=50).replace(
+            "port: 8025", f"port: {smtp.port}"))
+        (content / "subscribers.yaml").write_text("subscribers:\n  - address: reader@papers.example\n",
+                                                  encoding="utf-8")
+        server.route("/api/daily_papers", ok("hf_daily_2026-01-06.json"))  # any day the workflow asks for
+        server.route("/rss/cs.LG", ok("arxiv_listing_cs.LG.xml"))
+        secrets = {"secrets.SMTP_USER": "digest", "secrets.SMTP_PASSWORD": "s3cret"}
+        for step, run in commands:
+            env = {k: re.sub(r"\$\{\{\s*([\w.]+)\s*\}\}", lambda m: secrets[m[1]], v)
+                   for k, v in step.get("env", {}).items()}
+            script = re.sub(r"\bbuild\.py\b", shlex.quote(str(ROOT / "build.py")), run)
+            # As GitHub runs a step: bash -e -o pipefail, `python` the installed one.
+            done = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script],
+                                  cwd=checkout, capture_output=True, text=True, timeout=300,
+                                  env={**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+                                       **env})
+            assert done.returncode == 0, f"{run}\n{done.stdout}\n{done.stderr}"
+    finally:
+        smtp.stop()
+    yesterday = dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=1)
+    assert server.hits(target("/api/daily_papers", date=yesterday.isoformat(), p=0, limit=50)) == 1
+    assert (content / "corpus" / "hf-daily" / f"{yesterday.isoformat()}.json").is_file()
+    assert (content / "corpus" / "arxiv-listing" / "cs.LG" / "2026-01-06.xml").is_file()
+    assert (checkout / "site" / "index.html").is_file()
+    assert [rcpt for rcpt, _ in inbox.messages] == ["reader@papers.example"]
