@@ -16,6 +16,7 @@ from ..config import SiteConfig
 from .api import dumps
 from ..classify import OTHER
 from .shell import PageShell
+from .window_pages import latest_window_links, render_windows, window_links, window_urls, with_links
 from .views import PaperView, paper_view, topic_link, topics_by_slug
 
 if TYPE_CHECKING:
@@ -26,7 +27,7 @@ ROOT_MARK = "<paperwire-root>"
 # Templates of which a build renders hundreds or thousands of pages: their
 # chrome is rendered once per depth (see shell.py). The values a page's chrome
 # shows of its own; anything else page-specific stays out of the chrome.
-MANY_PAGE_TEMPLATES = frozenset({"paper.html", "index.html", "topic.html", "day.html"})
+MANY_PAGE_TEMPLATES = frozenset({"paper.html", "index.html", "topic.html", "day.html", "window.html"})
 CHROME_VALUES = ("page_title", "description", "canonical")
 
 
@@ -265,8 +266,12 @@ class SiteRenderer:
         return page.path, html.replace(ROOT_MARK, root_for(page.path)).encode("utf-8")
 
     def list_pages(self) -> list[ListPage]:
-        """Describe the home, topic and day pages, which list papers."""
-        return [*self.home(), *self.topic_pages(), *self.day_pages()]
+        """Describe the home, topic and day pages, which list papers (the weeks and months: render_windows)."""
+        latest = latest_window_links(self.data.papers)
+        home = [with_links(page, **latest) for page in self.home()]
+        days = [with_links(page, **window_links(dt.date.fromisoformat(page.context["day"]["date"])))
+                for page in self.day_pages()]
+        return [*home, *self.topic_pages(), *days]
 
     def home(self) -> Iterator[ListPage]:
         newest = max((p.last_seen for p in self.data.papers if p.last_seen), default=None)
@@ -392,6 +397,7 @@ class SiteRenderer:
         entries = [{"loc": base, "lastmod": None}, {"loc": base + "topics/", "lastmod": None},
                    {"loc": base + "days/", "lastmod": None}]
         entries += [{"loc": base + self.topic_links[t.slug].url, "lastmod": None} for t in self.page_topics]
+        entries += [{"loc": base + url, "lastmod": None} for url in window_urls(self.data.papers)]
         entries += [{"loc": base + p.url, "lastmod": None} for p in self.data.pages]
         entries += [{"loc": base + p.url, "lastmod": p.last_seen.isoformat() if p.last_seen else None}
                     for p in sorted(self.data.papers, key=lambda p: p.slug)]
@@ -403,6 +409,8 @@ class SiteRenderer:
 def render_site(renderer: SiteRenderer) -> Iterator[Output]:
     """Yield every HTML page but the paper pages, then the sitemap and robots.txt."""
     yield from map(renderer.render_list_page, renderer.list_pages())
+    yield from render_windows(renderer, "week")
+    yield from render_windows(renderer, "month")
     yield from renderer.topics_index()
     yield from renderer.days_index()
     yield from renderer.markdown_pages()
