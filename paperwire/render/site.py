@@ -16,6 +16,7 @@ from ..config import SiteConfig
 from .api import dumps
 from ..classify import OTHER
 from .shell import PageShell
+from .org_pages import org_list_pages, org_sitemap_urls, org_slugs, orgs_index
 from .window_pages import latest_window_links, render_windows, window_links, window_urls, with_links
 from .views import PaperView, paper_view, topic_link, topics_by_slug
 
@@ -27,7 +28,7 @@ ROOT_MARK = "<paperwire-root>"
 # Templates of which a build renders hundreds or thousands of pages: their
 # chrome is rendered once per depth (see shell.py). The values a page's chrome
 # shows of its own; anything else page-specific stays out of the chrome.
-MANY_PAGE_TEMPLATES = frozenset({"paper.html", "index.html", "topic.html", "day.html", "window.html"})
+MANY_PAGE_TEMPLATES = frozenset({"paper.html", "index.html", "topic.html", "day.html", "window.html", "org.html"})
 CHROME_VALUES = ("page_title", "description", "canonical")
 
 
@@ -188,6 +189,7 @@ class SiteRenderer:
         self._items: dict[str, Markup] = {}
         self._shells: dict[tuple, PageShell] = {}
         self.chips = TopicChips(env)
+        self.org_slugs = org_slugs(data.papers)  # organisation handle -> its page's slug, unique in this build
         self.site = SiteView(
             title=self.config.title, description=self.config.description,
             base_url=self.config.base_url, language=self.config.language,
@@ -266,12 +268,12 @@ class SiteRenderer:
         return page.path, html.replace(ROOT_MARK, root_for(page.path)).encode("utf-8")
 
     def list_pages(self) -> list[ListPage]:
-        """Describe the home, topic and day pages, which list papers (the weeks and months: render_windows)."""
+        """Describe the home, topic, day and organisation pages (the weeks and months: render_windows)."""
         latest = latest_window_links(self.data.papers)
-        home = [with_links(page, **latest) for page in self.home()]
+        home = [with_links(page, **latest, orgs_url="orgs/" if self.org_slugs else None) for page in self.home()]
         days = [with_links(page, **window_links(dt.date.fromisoformat(page.context["day"]["date"])))
                 for page in self.day_pages()]
-        return [*home, *self.topic_pages(), *days]
+        return [*home, *self.topic_pages(), *days, *org_list_pages(self)]
 
     def home(self) -> Iterator[ListPage]:
         newest = max((p.last_seen for p in self.data.papers if p.last_seen), default=None)
@@ -397,7 +399,8 @@ class SiteRenderer:
         entries = [{"loc": base, "lastmod": None}, {"loc": base + "topics/", "lastmod": None},
                    {"loc": base + "days/", "lastmod": None}]
         entries += [{"loc": base + self.topic_links[t.slug].url, "lastmod": None} for t in self.page_topics]
-        entries += [{"loc": base + url, "lastmod": None} for url in window_urls(self.data.papers)]
+        entries += [{"loc": base + url, "lastmod": None}
+                    for url in (*window_urls(self.data.papers), *org_sitemap_urls(self.org_slugs))]
         entries += [{"loc": base + p.url, "lastmod": None} for p in self.data.pages]
         entries += [{"loc": base + p.url, "lastmod": p.last_seen.isoformat() if p.last_seen else None}
                     for p in sorted(self.data.papers, key=lambda p: p.slug)]
@@ -413,6 +416,7 @@ def render_site(renderer: SiteRenderer) -> Iterator[Output]:
     yield from render_windows(renderer, "month")
     yield from renderer.topics_index()
     yield from renderer.days_index()
+    yield from orgs_index(renderer)
     yield from renderer.markdown_pages()
     yield from renderer.not_found()
     yield from renderer.sitemap()
