@@ -125,4 +125,3 @@ def orgs_index(renderer: SiteRenderer) -> Iterator[Output]:
         yield renderer.render("orgs.html", "orgs/index.html", orgs=[g.entry for g in groups],
                               page_title="Organisations", section="orgs",
                               description="The organisations papers are credited to, by number of papers.")
-
