@@ -218,12 +218,16 @@ def _render_all_but_paper_pages(job: RestJob, _: None) -> list[str]:
     # tenth of a second to load, which a small site's build then spends while
     # the related papers are found instead of before.
     from .render.digest import render_digest_files
-    from .render.feeds import render_feeds
+    from .render.feeds import feed_lists, render_feeds
+    from .render.feeds_page import render_feeds_page
+    from .render.opml import render_opml
 
     renderer, data = job.renderer, job.renderer.data
     search = data.config.search.enabled
+    feeds = feed_lists(data)  # the feeds, their OPML list and the feeds page name the same lists
     return write_outputs(job.staging_root, chain(
-        render_api(data.papers), render_feeds(data), render_digest_files(data, job.env),
+        render_api(data.papers), render_feeds(data, feeds), render_opml(feeds, data.config),
+        render_feeds_page(renderer, feeds), render_digest_files(data, job.env),
         static_files(job.content_dir), render_site(renderer), search_page(renderer) if search else ()))
 
 

@@ -257,3 +257,77 @@ def test_an_empty_site_still_has_valid_feeds():
         parsed = feedparser.parse(body)
         assert parsed.bozo == 0 and parsed.entries == []
         assert parsed.feed.updated_parsed[:3] == (1970, 1, 1)
+
+
+def every_feed_file(site: Path) -> list[Path]:
+    """Return every feed of a built site in every format, the week's and month's too."""
+    return sorted(path for name in ("feed.xml", "atom.xml", "feed.json") for path in site.rglob(name))
+
+
+def test_window_feeds_hold_the_latest_window_by_its_score(sample_site):
+    from paperwire.pipeline import gather
+    from paperwire.windows import rank_windows
+
+    data = gather(SAMPLE_CONTENT)
+    for kind, folder in (("week", "weeks/"), ("month", "months/")):
+        window, ranked = list(rank_windows(data.papers, kind, data.config.trending).items())[-1]
+        expected = [r.slug for r in ranked[:ITEMS]]
+        for name in ("feed.xml", "atom.xml"):
+            parsed = parse(sample_site / folder / name)
+            assert [slug_of(e.link) for e in parsed.entries] == expected, folder + name
+            assert parsed.feed.link == BASE_URL + window.url  # the window's own page
+            assert parsed.feed.title == f"{SITE_TITLE} — latest {kind}"
+            assert window.label in parsed.feed.subtitle
+            selfs = [link.href for link in parsed.feed.links if link.rel == "self"]
+            assert selfs == [BASE_URL + folder + name]  # a stable URL, whichever window is the latest
+
+
+def test_feeds_of_every_format_are_byte_identical_across_builds(sample_site, tmp_path):
+    again = tmp_path / "site"
+    build(SAMPLE_CONTENT, again, jobs=1)
+    files = every_feed_file(sample_site)
+    assert len(files) == 3 * (len(expected_feeds(sample_site)) + 2)
+    assert [p.relative_to(again) for p in every_feed_file(again)] == [p.relative_to(sample_site) for p in files]
+    for path in [*files, sample_site / "feeds.opml", sample_site / "feeds" / "index.html"]:
+        assert (again / path.relative_to(sample_site)).read_bytes() == path.read_bytes(), path
+
+
+def arxiv_site(*papers: Paper) -> dict[str, bytes]:
+    topic = Topic("math", "Mathematics", "Numbers.", phrases=("number",))
+    data = SiteData(config=config_from(base_url="https://papers.example/"), topics=(topic,), papers=papers,
+                    related={}, pages=())
+    return dict(render_feeds(data))
+
+
+def arxiv_paper(slug: str, arxiv_id: str | None, title: str | None = None) -> Paper:
+    title = title or slug.replace("-", " ")
+    sighting = Sighting("page.txt", 1, dt.date(2025, 3, 11), 1, title, "An abstract.")
+    return Paper(slug=slug, title=title, abstract="An abstract.", raw_title=title, raw_abstract="An abstract.",
+                 sightings=(sighting,), arxiv_id=arxiv_id, topics=("math",))
+
+
+def test_item_ids_are_arxiv_urls_without_version_else_the_page():
+    files = arxiv_site(arxiv_paper("known", "2410.05258v2"), arxiv_paper("old-style", "hep-th/9901001"),
+                       arxiv_paper("unknown", None))
+    expected = {"known": "https://arxiv.org/abs/2410.05258", "old-style": "https://arxiv.org/abs/hep-th/9901001",
+                "unknown": "https://papers.example/papers/unknown/"}
+    for name in ("feed.xml", "atom.xml", "topics/math/feed.xml", "topics/math/atom.xml"):
+        parsed = feedparser.parse(files[name])
+        assert parsed.bozo == 0, name
+        ids = {e.link.split("/")[-2]: e.id for e in parsed.entries}
+        assert ids == expected, name
+        assert all(e.link == f"https://papers.example/papers/{e.link.split('/')[-2]}/" for e in parsed.entries)
+    for name in ("feed.json", "topics/math/feed.json"):
+        items = json.loads(files[name])["items"]
+        assert {item["url"].split("/")[-2]: item["id"] for item in items} == expected, name
+    rss = files["feed.xml"].decode()
+    assert '<guid isPermaLink="false">https://arxiv.org/abs/2410.05258</guid>' in rss
+    assert '<guid isPermaLink="true">https://papers.example/papers/unknown/</guid>' in rss
+
+
+def test_an_item_keeps_its_id_when_its_title_and_slug_change():
+    before = arxiv_site(arxiv_paper("a-first-title", "2410.05258"))
+    after = arxiv_site(arxiv_paper("a-better-title", "2410.05258v3", title="A better title"))
+    for name in ("feed.xml", "atom.xml"):
+        assert feedparser.parse(before[name]).entries[0].id == feedparser.parse(after[name]).entries[0].id
+    assert json.loads(before["feed.json"])["items"][0]["id"] == json.loads(after["feed.json"])["items"][0]["id"]
