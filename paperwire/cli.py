@@ -246,8 +246,8 @@ def run_digest(args: argparse.Namespace) -> int:
 def run_send(args: argparse.Namespace) -> int:
     from .render.environment import make_environment
     from .render.views import topics_by_slug
-    from .send import credentials_from_env, deliver, plan_messages, ssl_context_from_env, write_dry_run
-    from .subscribers import load_subscribers
+    from .digest.send import credentials_from_env, deliver, plan_messages, ssl_context_from_env, write_dry_run
+    from .digest.subscribers import load_subscribers
 
     data, day = _gather_day(args)
     subscribers = load_subscribers(args.content, frozenset(topics_by_slug(data.topics)))

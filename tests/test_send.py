@@ -24,8 +24,8 @@ from paperwire.config import SmtpConfig
 from paperwire.errors import ContentErrors
 from paperwire.render.digest import message_id
 from paperwire.render.environment import make_environment
-from paperwire.send import Credentials, deliver, plan_messages
-from paperwire.subscribers import Subscriber, load_subscribers
+from paperwire.digest.send import Credentials, deliver, plan_messages
+from paperwire.digest.subscribers import Subscriber, load_subscribers
 
 from .helpers import free_port, make_content, make_paper, make_site_data
 
@@ -358,7 +358,7 @@ def test_send_command_sends_once_and_dry_run_sends_nothing(tmp_path, capsys):
 
 
 def test_send_command_exits_1_when_undelivered(tmp_path, capsys, monkeypatch):
-    import paperwire.send
+    import paperwire.digest.send
 
     content = make_content(tmp_path, copy_sample_corpus=True, site_yaml=f"""\
         smtp:
@@ -367,7 +367,7 @@ def test_send_command_exits_1_when_undelivered(tmp_path, capsys, monkeypatch):
         """)
     (content / "subscribers.yaml").write_text("subscribers:\n  - address: ada@example.org\n")
     # The command looks deliver() up when it runs: keep its retries instant.
-    monkeypatch.setattr(paperwire.send, "deliver", functools.partial(paperwire.send.deliver, retry_delays=(0,)))
+    monkeypatch.setattr(paperwire.digest.send, "deliver", functools.partial(paperwire.digest.send.deliver, retry_delays=(0,)))
     assert main(["send", "--content", str(content), "--out", str(tmp_path / "site")]) == 1
     captured = capsys.readouterr()
     assert "failed: ada@example.org: connection failed" in captured.err
