@@ -24,12 +24,12 @@ from typing import IO, Callable, Iterator, Mapping, Sequence
 
 import jinja2
 
-from .config import SmtpConfig
-from .errors import ContentError
-from .render.digest import Digest, build_message, message_id, render_digest
-from .render.site import SiteData
+from ..config import SmtpConfig
+from ..errors import ContentError
+from ..render.digest import Digest, build_message, message_id, render_digest
+from ..render.site import SiteData
+from ..writer import write_text_file
 from .subscribers import Subscriber
-from .writer import write_text_file
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import yaml
 
-from .config import _find, _Loader, load_yaml_record, option
-from .errors import ContentError
+from ..config import _find, _Loader, load_yaml_record, option
+from ..errors import ContentError
 
 # Strict on purpose: a dot-atom local part and a dotted host name, ASCII only.
 _ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
