@@ -126,7 +126,10 @@ def test_snapshot_lines(records):
     read_bytes(("\n".join(lines) + "\n").encode("utf-8", "surrogatepass"))
 
 
-@given(st.sampled_from(sorted(p.name for p in FIXTURES.iterdir())), st.data())
+FIXTURE_FILES = sorted(p.relative_to(FIXTURES).as_posix() for p in FIXTURES.rglob("*") if p.is_file())
+
+
+@given(st.sampled_from(FIXTURE_FILES), st.data())
 def test_mutated_fixtures(name, data):
     read_bytes(mutate((FIXTURES / name).read_text(encoding="utf-8"), data).encode("utf-8", "surrogatepass"))
 
