@@ -1,4 +1,4 @@
-"""Markdown exports of the huggingface.co/papers pages: Jina Reader, markdownify, Firecrawl, Obsidian."""
+"""Exports of the huggingface.co/papers pages: Markdown (Jina, markdownify, Firecrawl, Obsidian) and plain text."""
 
 from __future__ import annotations
 
@@ -45,6 +45,12 @@ EXPECTED = {
         ("2403.01774", "WebCiteS: Attributed Query-Focused Summarization on Chinese Web Search Results with Citations",
          0),
     ],
+    "search_plain.txt": [
+        ("2410.05434", "Better than Your Teacher: LLM Agents that Learn from Privileged AI Feedback", 1),
+        ("2306.14898", "InterCode: Standardizing and Benchmarking Interactive Coding with Execution Feedback", 0),
+        ("2409.02326", "Arctic-SnowCoder: Demystifying High-Quality Data in Code Pretraining", 19),
+        ("2310.17680", "CodeFusion: A Pre-trained Diffusion Model for Code Generation", 74),
+    ],
     "obsidian_daily.md": [
         ("2610.03333", "Reward Models That Explain Themselves: Rubric-Conditioned Preference Learning", 58),
         ("2610.03777", "Scaling Test-Time Search for Theorem Proving with Learned Value Functions", 0),
@@ -55,6 +61,7 @@ EXPECTED = {
         (None, "TradingAgents: Multi-Agents LLM Financial Trading Framework", 149),
     ],
 }
+FORMATS = {"search_plain.txt": "papers-page-text"}  # every other export: "papers-page-markdown"
 # The day each page shows: from its address, from a heading, or none (trending and search pages).
 DAYS = {"markdownify_daily.md": dt.date(2026, 10, 4), "obsidian_daily.md": dt.date(2026, 10, 4)}
 # What the pages around the cards show; none of it is ever a title.
@@ -82,7 +89,7 @@ def test_each_paper_is_read_once_with_its_id_title_and_upvotes(name):
 def test_exports_are_recognised_by_content(name, tmp_path):
     path = tmp_path / "page.txt"  # the name says nothing
     path.write_bytes((EXPORTS / name).read_bytes())
-    assert format_of(path) == "papers-page-markdown"
+    assert format_of(path) == FORMATS.get(name, "papers-page-markdown")
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
@@ -150,6 +157,16 @@ def test_search_abstracts_unwrap_their_hard_breaks():
         "recent, close and accessible work.")
     assert papers["2502.20581"].published == dt.date(2025, 2, 27)
     assert papers["2606.00683"].published is None  # "May 29" names no year: not guessed
+
+
+def test_plain_search_export_reads_abstract_and_publication_day():
+    papers = read("search_plain.txt")
+    assert [s.published for s in papers] == [dt.date(2024, 10, 7), dt.date(2023, 6, 26), dt.date(2024, 9, 3),
+                                             dt.date(2023, 10, 26)]
+    assert papers[0].raw_abstract.startswith("Language model agents improve themselves by fine-tuning")
+    assert papers[0].raw_abstract.endswith("on games, web shopping and coding.")
+    assert all(s.raw_abstract for s in papers)
+    assert [s.line for s in papers] == [73, 95, 115, 139]
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
@@ -312,6 +329,16 @@ def test_what_cannot_be_read_is_one_error_naming_file_and_line(text, message, tm
     with pytest.raises(ContentError, match=message) as info:
         read_file(path, "page.md", config_from(), [])
     assert "\n" not in str(info.value)
+
+
+def test_plain_export_without_titles_is_an_error(tmp_path):
+    path = tmp_path / "page.txt"
+    path.write_text("3\nhttps://huggingface.co/login?next=%2Fpapers%2F2410.05258\n"
+                    "https://huggingface.co/papers/2410.05258\n", encoding="utf-8")
+    warnings: list[str] = []
+    with pytest.raises(ContentError, match=r"^page.txt:1: a plain-text export of a papers page, but no paper"):
+        read_file(path, "page.txt", config_from(), warnings)
+    assert warnings == ["page.txt:1: upvotes of paper 2410.05258 without a title, skipped"]
 
 
 def _digest(values) -> str:
