@@ -156,7 +156,7 @@ def gather(content_dir: Path, keep_going: bool = False, timer: StageTimer | None
     timer.done("rank")
     # Related papers are found later, while the pages that do not show them are rendered.
     return SiteData(config=config, topics=topics, papers=papers, related={}, pages=pages, classified=classified,
-                    warnings=corpus.warnings, files_read=corpus.files_read)
+                    warnings=corpus.warnings, files_read=corpus.files_read, source_labels=corpus.labels)
 
 
 # Static files served from the site's root, where browsers and crawlers ask for them.

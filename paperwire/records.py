@@ -146,3 +146,4 @@ class Corpus:
     sightings: tuple[Sighting, ...]
     warnings: tuple[str, ...] = field(default=())
     cleaned: dict[str, str] = field(default_factory=dict)  # raw text -> clean text, from the readers
+    labels: dict[str, str] = field(default_factory=dict)  # source -> its name for readers ("trending page")

@@ -22,7 +22,10 @@ def test_home_topic_and_paper_navigation(page, sample_server):
     page.wait_for_load_state()
     assert page.locator("h1").inner_text() == title
     assert page.locator("p.abstract").inner_text().strip() != ""
-    assert page.locator("table.sightings tbody tr").count() >= 1
+    seen = page.locator("ul.sightings li")
+    assert seen.count() >= 1
+    # Sources are named for readers ("trending page · 2025-03-11 · #4"), never as corpus files.
+    assert all(".txt" not in line and " · #" in line for line in seen.all_inner_texts())
     assert page.locator("section.related li").count() >= 1
 
 
@@ -43,9 +46,8 @@ def test_paper_page_fits_375px(browser, sample_server, sample_site):
     page = context.new_page()
     page.goto(sample_server + longest["url"])
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
-    # In the sightings table, dates ("undated" too), ranks and headers stay on one line each.
-    heights = page.evaluate("""[...document.querySelectorAll(
-        '.sightings th, .sightings td:first-child, .sightings td:last-child')].map(cell => {
+    # In the sightings, dates stay on one line each.
+    heights = page.evaluate("""[...document.querySelectorAll('.sightings time')].map(cell => {
             const text = document.createRange();
             text.selectNodeContents(cell);
             return text.getBoundingClientRect().height / parseFloat(getComputedStyle(cell).fontSize);

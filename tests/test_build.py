@@ -167,7 +167,7 @@ def test_paper_page_key_follows_what_the_page_shows():
     import datetime as dt
 
     from paperwire.manifest import page_key
-    from paperwire.records import Sighting
+    from paperwire.records import Details, Organization, Sighting
     from paperwire.render.environment import make_environment
     from paperwire.render.site import SiteRenderer
 
@@ -185,7 +185,9 @@ def test_paper_page_key_follows_what_the_page_shows():
     changed = [replace(paper, title="Alpha 2"), replace(paper, abstract="Else."), replace(paper, authors=("A. B.",)),
                replace(paper, upvotes=3), replace(paper, topics=("moe",)), replace(paper, arxiv_id="2401.00001"),
                replace(paper, categories=("cs.CL",)), replace(paper, published=dt.date(2025, 3, 1)),
-               replace(paper, sightings=paper.sightings + (Sighting("b.txt", 1, None, 2, "Alpha", ""),))]
+               replace(paper, sightings=paper.sightings + (Sighting("b.txt", 1, None, 2, "Alpha", ""),)),
+               replace(paper, details=Details(github_stars=10)), replace(paper, details=Details(ai_keywords=("k",))),
+               replace(paper, details=Details(organization=Organization("lab", "The Lab")))]
     for variant in changed:
         assert key(variant) != same, variant
     assert key(paper, other_title="Renamed") != same  # a related paper's title is on the page

@@ -19,9 +19,8 @@ from ..records import Corpus, Sighting
 from .arxiv_atom import looks_like_arxiv_atom, read_arxiv_atom
 from .arxiv_listing import looks_like_arxiv_listing, read_arxiv_listing
 from .hf_json import looks_like_hf_json, read_hf_json
-from .search_text import looks_like_search_text, read_search_text
+from .labels import source_label
 from .snapshot import looks_like_snapshot, read_snapshot
-from .trending_markdown import looks_like_trending_markdown, read_trending_markdown
 from .trending_text import looks_like_trending_text, read_trending_text
 
 # Sniffers see only this much of a file's start, so a huge file is never
@@ -47,14 +46,6 @@ def _read_trending(source: str, text: str, config: SiteConfig, warnings: list[st
     return read_trending_text(source, text, config.default_year, warnings)
 
 
-def _read_search_text(source: str, text: str, config: SiteConfig, warnings: list[str]) -> list[Sighting]:
-    return read_search_text(source, text, config.default_year, warnings)
-
-
-def _read_trending_markdown(source: str, text: str, config: SiteConfig, warnings: list[str]) -> list[Sighting]:
-    return read_trending_markdown(source, text, config.default_year, warnings)
-
-
 def _read_hf_json(source: str, text: str, config: SiteConfig, warnings: list[str]) -> list[Sighting]:
     return read_hf_json(source, text, warnings)
 
@@ -71,19 +62,13 @@ def _read_snapshot(source: str, path: Path, config: SiteConfig, warnings: list[s
     return read_snapshot(source, path, config.snapshot, config.limits.max_entries_per_file, warnings)
 
 
-# Order matters: the first format whose sniffer accepts a file reads it.
-# The exports of the papers pages come after JSON and XML, which they may
-# quote: first the plain-text one, whose addresses on lines of their own a
-# Markdown export never has (it may keep a stray Markdown link), then the
-# Markdown one, whose links and headings the scraped trending text never
-# has. That text, which has no marker of its own, comes last.
+# Order matters: the first format whose sniffer accepts a file reads it, and
+# the trending text, which has no marker of its own, comes last.
 READERS: tuple[Format, ...] = (
     Format("hf-daily-papers-json", looks_like_hf_json, _read_hf_json),
     Format("arxiv-api-atom", looks_like_arxiv_atom, _read_arxiv_atom),
     Format("arxiv-listing-rss", looks_like_arxiv_listing, _read_arxiv_listing),
     Format("arxiv-snapshot-jsonl", looks_like_snapshot, _read_snapshot, streams=True),
-    Format("papers-page-text", looks_like_search_text, _read_search_text),
-    Format("papers-page-markdown", looks_like_trending_markdown, _read_trending_markdown),
     Format("trending-text", looks_like_trending_text, _read_trending),
 )
 
@@ -129,9 +114,16 @@ def sniff(source: str, head: str) -> Format:
 
 def read_file(path: Path, source: str, config: SiteConfig, warnings: list[str]) -> list[Sighting]:
     """Return the sightings in one corpus file, or raise ContentError."""
+    return read_labelled_file(path, source, config, warnings)[0]
+
+
+def read_labelled_file(path: Path, source: str, config: SiteConfig,
+                       warnings: list[str]) -> tuple[list[Sighting], str]:
+    """Return the sightings in one corpus file and its source's name for readers, or raise ContentError."""
     with path.open("rb") as stream:
         head = stream.read(HEAD_BYTES)
-    fmt = sniff(source, decode(source, head, complete=len(head) < HEAD_BYTES))
+    text_head = decode(source, head, complete=len(head) < HEAD_BYTES)
+    fmt = sniff(source, text_head)
     if fmt.streams:
         sightings = fmt.read(source, path, config, warnings)
     else:
@@ -142,7 +134,7 @@ def read_file(path: Path, source: str, config: SiteConfig, warnings: list[str]) 
         sightings = fmt.read(source, decode(source, path.read_bytes()), config, warnings)
     if not sightings:
         raise ContentError(source, 1, "no papers found in this file")
-    return _apply_limits(source, sightings, config, warnings)
+    return _apply_limits(source, sightings, config, warnings), source_label(fmt.name, text_head)
 
 
 def _apply_limits(source: str, sightings: list[Sighting], config: SiteConfig,
@@ -170,13 +162,14 @@ class FileResult:
     warnings: list[str]
     error: ContentError | None
     cleaned: dict[str, str]  # raw text -> clean_text, done where the file was read
+    label: str = ""  # the source's name for readers
 
 
 def _read_one(path: Path, corpus_dir: Path, config: SiteConfig) -> FileResult:
     source = path.relative_to(corpus_dir).as_posix()
     warnings: list[str] = []
     try:
-        sightings = read_file(path, source, config, warnings)
+        sightings, label = read_labelled_file(path, source, config, warnings)
     except ContentError as exc:
         exc.path = str(path)  # name the file as the user sees it
         return FileResult(path, [], warnings, exc, {})
@@ -185,7 +178,7 @@ def _read_one(path: Path, corpus_dir: Path, config: SiteConfig) -> FileResult:
         error = ContentError(str(path), None, f"could not be read ({type(exc).__name__}: {exc})")
         return FileResult(path, [], warnings, error, {})
     texts = {t for s in sightings for t in (s.raw_title, s.raw_abstract, *s.authors)}
-    return FileResult(path, sightings, warnings, None, {t: clean_text(t) for t in texts})
+    return FileResult(path, sightings, warnings, None, {t: clean_text(t) for t in texts}, label)
 
 
 def _read_files(context: tuple[Path, SiteConfig], paths: list[Path]) -> list[FileResult]:
@@ -218,6 +211,7 @@ def read_corpus(corpus_dir: Path, config: SiteConfig, keep_going: bool = False, 
     warnings: list[str] = []
     sightings: list[Sighting] = []
     cleaned: dict[str, str] = {}
+    labels: dict[str, str] = {}
     read = 0
     # A few chunks per worker balance big and small files without much hand-off;
     # a small corpus is one chunk, read here.
@@ -232,7 +226,9 @@ def read_corpus(corpus_dir: Path, config: SiteConfig, keep_going: bool = False, 
                 continue
             sightings.extend(result.sightings)
             cleaned.update(result.cleaned)
+            labels[result.path.relative_to(corpus_dir).as_posix()] = result.label
             read += 1
     if not sightings:
         raise ContentError(str(corpus_dir), None, "no papers found in any corpus file")
-    return Corpus(files_read=read, sightings=tuple(sightings), warnings=tuple(warnings), cleaned=cleaned)
+    return Corpus(files_read=read, sightings=tuple(sightings), warnings=tuple(warnings), cleaned=cleaned,
+                  labels=labels)

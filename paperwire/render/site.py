@@ -18,7 +18,8 @@ from ..classify import OTHER
 from .shell import PageShell
 from .org_pages import org_list_pages, org_sitemap_urls, org_slugs, orgs_index
 from .window_pages import latest_window_links, render_windows, window_links, window_urls, with_links
-from .views import PaperView, paper_view, topic_link, topics_by_slug
+from ..rank import newest_date
+from .views import HistoryView, PaperView, history_view, paper_view, topic_link, topics_by_slug, why_view
 
 if TYPE_CHECKING:
     import markdown_it
@@ -44,6 +45,7 @@ class SiteData:
     warnings: tuple[str, ...] = ()
     files_read: int = 0
     classified: dict[str, tuple[str, ...]] = field(default_factory=dict)  # text key -> topics, for the next build
+    source_labels: dict[str, str] = field(default_factory=dict)  # corpus file -> its source's name for readers
 
 
 @dataclass(frozen=True)
@@ -205,7 +207,18 @@ class SiteRenderer:
         return view
 
     def _new_view(self, slug: str) -> PaperView:
-        return paper_view(self.papers[slug], self.positions[slug], self.topic_links)
+        return paper_view(self.papers[slug], self.positions[slug], self.topic_links, self.data.source_labels,
+                          self.org_urls)
+
+    @functools.cached_property
+    def org_urls(self) -> dict[str, str]:
+        """Each organisation's page, by handle."""
+        return {handle: f"orgs/{slug}/" for handle, slug in self.org_slugs.items()}
+
+    @functools.cached_property
+    def newest(self) -> dt.date | None:
+        """The corpus's newest day, from which the lists' scores are counted."""
+        return newest_date(self.data.papers)
 
     def item(self, slug: str) -> Markup:
         """Return a paper's list entry, its links starting with ROOT_MARK instead of a root.
@@ -218,8 +231,10 @@ class SiteRenderer:
         if html is None:
             # The view is not kept: each paper has one entry, and at 100,000
             # papers the views would be tens of megabytes.
+            # The score's parts change every day, like the lists that show them; paper pages never show them.
+            why = why_view(self.papers[slug], self.newest, self.config.trending)
             html = self._items[slug] = Markup(self.env.get_template("_paper_item.html").render(
-                paper=self._new_view(slug), root=Markup(ROOT_MARK), chips=self.chips))
+                paper=self._new_view(slug), why=why, root=Markup(ROOT_MARK), chips=self.chips))
         return html
 
     def render(self, template: str, path: str, **context: Any) -> Output:
@@ -302,11 +317,11 @@ class SiteRenderer:
                     "count": len(members[t.slug])} for t in self.page_topics]
         yield self.render("topics.html", "topics/index.html", topics=entries, page_title="Topics", section="topics")
 
-    def paper_context(self, slug: str) -> tuple[PaperView, tuple[PaperLink, ...]]:
-        """Return what a paper page shows: its view and links to its related papers."""
+    def paper_context(self, slug: str) -> tuple[PaperView, tuple[PaperLink, ...], HistoryView | None]:
+        """Return what a paper page shows: its view, links to its related papers, and its sightings' chart."""
         related = tuple(PaperLink(self.papers[other].title, self.papers[other].url)
                         for other in self.data.related.get(slug, ()))
-        return self.view(slug), related
+        return self.view(slug), related, history_view(self.papers[slug])
 
     def forget_views(self) -> None:
         """Drop the views built so far (a worker between chunks: memory stays flat)."""
@@ -321,15 +336,17 @@ class SiteRenderer:
         day, so neither may invalidate an unchanged page.
         """
         p = self.papers[slug]
-        sightings = tuple((_ordinal(s.date), s.source, s.rank) for s in p.sightings)
+        labels = self.data.source_labels
+        sightings = tuple((_ordinal(s.date), s.source, labels.get(s.source), s.rank) for s in p.sightings)
         related = tuple((other, self.papers[other].title) for other in self.data.related.get(slug, ()))
         return (p.slug, p.title, p.abstract, p.arxiv_id, p.authors, p.upvotes, p.categories, _ordinal(p.published),
-                p.topics, sightings, related, _details_key(p.details))
+                p.topics, sightings, related, _details_key(p.details),
+                self.org_urls.get(p.details.organization.name) if p.details.organization else None)
 
     def paper_page(self, slug: str) -> Output:
         paper = self.papers[slug]
-        view, related = self.paper_context(slug)
-        return self.render("paper.html", f"{paper.url}index.html", paper=view, related=related,
+        view, related, history = self.paper_context(slug)
+        return self.render("paper.html", f"{paper.url}index.html", paper=view, related=related, history=history,
                            page_title=paper.title, description=view.excerpt,
                            json_ld=Markup(dumps(self.json_ld(paper, view))))
 
@@ -358,6 +375,19 @@ class SiteRenderer:
             data["author"] = [{"@type": "Person", "name": a} for a in paper.authors]
         if view.abs_url:
             data["sameAs"] = view.abs_url
+        details = view.details
+        if details.github_repo:
+            data["codeRepository"] = details.github_repo
+        if details.organization:
+            org = {"@type": "Organization", "name": details.organization.fullname}
+            data["sourceOrganization"] = org
+            if paper.authors:  # the daily papers credit the paper to one organisation: its authors'
+                for author in data["author"]:
+                    author["affiliation"] = org
+        if details.ai_keywords:
+            data["keywords"] = list(details.ai_keywords)
+        if details.thumbnail:
+            data["image"] = details.thumbnail
         return data
 
     def papers_by_day(self) -> dict[dt.date, list[str]]:
