@@ -20,7 +20,9 @@ from .arxiv_atom import looks_like_arxiv_atom, read_arxiv_atom
 from .arxiv_listing import looks_like_arxiv_listing, read_arxiv_listing
 from .hf_json import looks_like_hf_json, read_hf_json
 from .labels import source_label
+from .search_text import looks_like_search_text, read_search_text
 from .snapshot import looks_like_snapshot, read_snapshot
+from .trending_markdown import looks_like_trending_markdown, read_trending_markdown
 from .trending_text import looks_like_trending_text, read_trending_text
 
 # Sniffers see only this much of a file's start, so a huge file is never
@@ -46,6 +48,14 @@ def _read_trending(source: str, text: str, config: SiteConfig, warnings: list[st
     return read_trending_text(source, text, config.default_year, warnings)
 
 
+def _read_search_text(source: str, text: str, config: SiteConfig, warnings: list[str]) -> list[Sighting]:
+    return read_search_text(source, text, config.default_year, warnings)
+
+
+def _read_trending_markdown(source: str, text: str, config: SiteConfig, warnings: list[str]) -> list[Sighting]:
+    return read_trending_markdown(source, text, config.default_year, warnings)
+
+
 def _read_hf_json(source: str, text: str, config: SiteConfig, warnings: list[str]) -> list[Sighting]:
     return read_hf_json(source, text, warnings)
 
@@ -62,13 +72,19 @@ def _read_snapshot(source: str, path: Path, config: SiteConfig, warnings: list[s
     return read_snapshot(source, path, config.snapshot, config.limits.max_entries_per_file, warnings)
 
 
-# Order matters: the first format whose sniffer accepts a file reads it, and
-# the trending text, which has no marker of its own, comes last.
+# Order matters: the first format whose sniffer accepts a file reads it.
+# The exports of the papers pages come after JSON and XML, which they may
+# quote: first the plain-text one, whose addresses on lines of their own a
+# Markdown export never has (it may keep a stray Markdown link), then the
+# Markdown one, whose links and headings the scraped trending text never
+# has. That text, which has no marker of its own, comes last.
 READERS: tuple[Format, ...] = (
     Format("hf-daily-papers-json", looks_like_hf_json, _read_hf_json),
     Format("arxiv-api-atom", looks_like_arxiv_atom, _read_arxiv_atom),
     Format("arxiv-listing-rss", looks_like_arxiv_listing, _read_arxiv_listing),
     Format("arxiv-snapshot-jsonl", looks_like_snapshot, _read_snapshot, streams=True),
+    Format("papers-page-text", looks_like_search_text, _read_search_text),
+    Format("papers-page-markdown", looks_like_trending_markdown, _read_trending_markdown),
     Format("trending-text", looks_like_trending_text, _read_trending),
 )
 
