@@ -79,11 +79,20 @@ def test_seen_on_names_sources_never_files(hf_site):
         assert "2026-06-12.json" not in text and "page.txt" not in text, path
 
 
-def test_history_chart_has_a_text_alternative(hf_site):
-    html = page(hf_site, slug_of(hf_site, "2606.08123"))
+def test_history_chart_has_a_text_alternative(tmp_path):
+    content = make_content(tmp_path, corpus={
+        "a.txt": f"Mar 11, 2025\nFirst Paper\n{ABSTRACT}\nRising Paper\n{ABSTRACT}\n",
+        "b.txt": f"Mar 14, 2025\nRising Paper\n{ABSTRACT}\n"})
+    build(content, tmp_path / "site", jobs=1)
+    html = page(tmp_path / "site", "papers/rising-paper/")
     svg = re.search(r"<svg[^>]*>", html)[0]
     assert 'role="img"' in svg and 'aria-labelledby="history-caption"' in svg
-    assert '<figcaption id="history-caption">Seen 1 time from 2026-06-12 to 2026-06-12: #1 on 2026-06-12.' in html
+    assert ('<figcaption id="history-caption">Seen 2 times from 2025-03-11 to 2025-03-14: '
+            "#2 on 2025-03-11, #1 on 2025-03-14.") in html
+    # Day across (first day left, last right), first place on top.
+    assert re.findall(r'<circle cx="([\d.]+)" cy="([\d.]+)"', html) == [("8.0", "64.0"), ("312.0", "8.0")]
+    # One sighting says all there is in the list below: no chart.
+    assert "<svg" not in page(tmp_path / "site", "papers/first-paper/")
 
 
 def test_list_entries_explain_their_score(hf_site):

@@ -235,13 +235,13 @@ _CHART_W, _CHART_H, _PAD = 320, 72, 8
 
 
 def history_view(paper: Paper) -> HistoryView | None:
-    """Return a chart of ``paper``'s dated sightings, or None when it has none.
+    """Return a chart of ``paper``'s dated sightings, or None when it has fewer than two (the list says it all).
 
     It depends on the paper's own sightings only, never on today: a paper
     page changes only when its own inputs do.
     """
     seen = sorted((s.date, s.rank) for s in paper.sightings if s.date is not None)
-    if not seen:
+    if len(seen) < 2:
         return None
     first, last = seen[0][0], seen[-1][0]
     span = max((last - first).days, 1)
@@ -249,10 +249,10 @@ def history_view(paper: Paper) -> HistoryView | None:
     # Ranks on a log scale: the difference between first and third matters more than between 40th and 42nd.
     depth = math.log2(worst) if worst > 1 else 1.0
     points = tuple(HistoryPoint(
-        x=round(_PAD + (day - first).days / span * (_CHART_W - 2 * _PAD), 1) if len(seen) > 1 else _CHART_W / 2,
+        x=round(_PAD + (day - first).days / span * (_CHART_W - 2 * _PAD), 1),
         y=round(_PAD + math.log2(rank) / depth * (_CHART_H - 2 * _PAD), 1),
         date=day.isoformat(), rank=rank) for day, rank in seen)
-    summary = (f"Seen {len(seen)} time{'s' if len(seen) != 1 else ''} from {first.isoformat()} to "
+    summary = (f"Seen {len(seen)} times from {first.isoformat()} to "
                f"{last.isoformat()}: " + ", ".join(f"#{p.rank} on {p.date}" for p in points) + ".")
     return HistoryView(_CHART_W, _CHART_H, points, " ".join(f"{p.x},{p.y}" for p in points), summary)
 
