@@ -331,3 +331,24 @@ def test_an_item_keeps_its_id_when_its_title_and_slug_change():
     for name in ("feed.xml", "atom.xml"):
         assert feedparser.parse(before[name]).entries[0].id == feedparser.parse(after[name]).entries[0].id
     assert json.loads(before["feed.json"])["items"][0]["id"] == json.loads(after["feed.json"])["items"][0]["id"]
+
+
+def test_window_feeds_rank_like_the_whole_corpus():
+    """Feeds rank only the papers seen in the latest window: the same list as ranking every window."""
+    from paperwire.config import TrendingConfig
+    from paperwire.windows import rank_windows
+
+    start = dt.date(2025, 2, 20)
+    papers = []
+    for n in range(60):  # seen on days spread over two months, some only long ago, ties included
+        days = [start + dt.timedelta(days=(n * 7 + k * 11) % 40) for k in range(1 + n % 3)]
+        sightings = tuple(Sighting("page.txt", 1, day, 1 + (n + k) % 5, f"P{n}", "An abstract.")
+                          for k, day in enumerate(days))
+        papers.append(Paper(slug=f"paper-{n:02d}", title=f"Paper {n}", abstract="An abstract.", raw_title=f"P{n}",
+                            raw_abstract="An abstract.", sightings=sightings, upvotes=n % 4 or None))
+    data = SiteData(config=config_from(feeds={"items": 10}), topics=(), papers=tuple(papers), related={}, pages=())
+    files = dict(render_feeds(data))
+    for kind, folder in (("week", "weeks/"), ("month", "months/")):
+        window, ranked = list(rank_windows(papers, kind, TrendingConfig()).items())[-1]
+        items = json.loads(files[folder + "feed.json"])["items"]
+        assert [item["url"].split("/")[-2] for item in items] == [r.slug for r in ranked[:10]], kind

@@ -19,7 +19,8 @@ from feedgen.feed import FeedGenerator
 
 from ..clean import drop_invalid_xml_chars as xml_safe
 from ..records import Paper, Topic
-from ..windows import rank_windows
+from ..rank import newest_date
+from ..windows import WINDOW_OF, rank_windows
 from .json_feed import render_json_feed
 from .site import FEED_FORMATS, Output, SiteData
 from .views import topic_link, topics_by_slug
@@ -122,16 +123,20 @@ def feed_list(meta: FeedMeta, papers: Sequence[Paper], data: SiteData, topics: d
 def window_feeds(data: SiteData, topics: dict[str, Topic], newest: dt.date) -> Iterator[FeedList]:
     """Yield the feeds of the latest week and the latest month, best first by score within the window."""
     config = data.config
-    by_slug = {p.slug: p for p in data.papers}
+    newest_day = newest_date(data.papers)
     for kind, folder in WINDOW_FOLDERS.items():
-        windows = rank_windows(data.papers, kind, config.trending)
         name = f"Latest {kind}"
-        if not windows:  # no dated sighting: the feed still exists, empty
+        if newest_day is None:  # no dated sighting: the feed still exists, empty
             meta = FeedMeta(folder, "", name, f"{config.title} — latest {kind}",
                             f"The most trending papers of the latest {kind}.")
             yield feed_list(meta, (), data, topics, newest)
             continue
-        window, ranked = list(windows.items())[-1]
+        window = WINDOW_OF[kind](newest_day)
+        # Only papers seen in the window rank in it, each by its own sightings there, and the
+        # newest day stays the same: ranking just them gives the whole corpus's list, cheaply.
+        seen = [p for p in data.papers if p.last_seen and p.last_seen >= window.start]
+        ranked = rank_windows(seen, kind, config.trending)[window]
+        by_slug = {p.slug: p for p in seen}
         meta = FeedMeta(folder, window.url, name, f"{config.title} — latest {kind}",
                         f"{window.label}: the most trending papers of the latest {kind}, "
                         f"ranked by their score within it.")
