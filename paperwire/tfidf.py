@@ -172,8 +172,21 @@ class Rows(NamedTuple):
         return matrix
 
 
+class Vocabulary(NamedTuple):
+    """The words a model kept: their hashes, sorted (column c is ``hashes[c]``), and their idf."""
+
+    hashes: "np.ndarray"  # uint64
+    idf: "np.ndarray"  # float32
+
+
 def tfidf_rows(texts: Sequence[str], jobs: int = 1) -> Rows | None:
-    """Return the L2-normalised TF-IDF rows of ``texts``, or None when they share no word.
+    """Return the L2-normalised TF-IDF rows of ``texts``, or None when they share no word."""
+    model = tfidf_model(texts, jobs)
+    return model[0] if model else None
+
+
+def tfidf_model(texts: Sequence[str], jobs: int = 1) -> tuple[Rows, Vocabulary] | None:
+    """Return the TF-IDF rows of ``texts`` and the vocabulary that makes them, or None when they share no word.
 
     Works block by block (of _BLOCK texts), so that memory holds the counts
     and the result, never a copy of every text or one array per word.
@@ -221,4 +234,41 @@ def tfidf_rows(texts: Sequence[str], jobs: int = 1) -> Rows | None:
         row_sizes[start: start + size] = np.bincount(text_of, minlength=size)
     index_type = np.int32 if nnz < 2 ** 31 else np.int64
     indptr = np.concatenate(([0], np.cumsum(row_sizes))).astype(index_type)
-    return Rows(data, indices.astype(index_type, copy=False), indptr, int(wanted.sum()))
+    rows = Rows(data, indices.astype(index_type, copy=False), indptr, int(wanted.sum()))
+    return rows, Vocabulary(vocabulary[wanted], idf)
+
+
+def project(texts: Sequence[str], vocabulary: Vocabulary) -> Rows:
+    """Return the TF-IDF rows of ``texts`` in ``vocabulary``'s columns and weights.
+
+    Texts that were not part of the model (a reader's own library) are
+    weighed as if they were: words the model dropped count for nothing, so a
+    row is comparable by cosine with the model's own rows. A text without any
+    kept word gets an empty row.
+    """
+    import numpy as np
+
+    data_parts, index_parts, row_sizes = [], [], np.zeros(len(texts), dtype=np.int64)
+    for start in range(0, len(texts), _BLOCK):
+        block = [str(text) for text in texts[start: start + _BLOCK]]
+        text_of, hashes = word_hashes(block)
+        places = np.searchsorted(vocabulary.hashes, hashes)
+        known = places < len(vocabulary.hashes)
+        known[known] = vocabulary.hashes[places[known]] == hashes[known]
+        text_of, columns = text_of[known].astype(np.int64), places[known].astype(np.int64)
+        # One sort of (text, column) keys, then the runs of equal keys: each word's count in each text.
+        keys = np.sort((text_of << 32) | columns)
+        firsts = np.flatnonzero(np.diff(keys, prepend=-1))
+        counts = np.diff(np.append(firsts, len(keys))).astype(np.float32)
+        keys = keys[firsts]
+        text_of, columns = keys >> 32, keys & 0xFFFFFFFF
+        weights = (1 + np.log(counts)) * vocabulary.idf[columns]
+        norms = np.sqrt(np.bincount(text_of, weights=weights.astype(np.float64) ** 2, minlength=len(block)))
+        weights /= norms[text_of].astype(np.float32)
+        data_parts.append(weights.astype(np.float32))
+        index_parts.append(columns.astype(np.int32))
+        row_sizes[start: start + len(block)] = np.bincount(text_of, minlength=len(block))
+    data = np.concatenate(data_parts) if data_parts else np.zeros(0, dtype=np.float32)
+    indices = np.concatenate(index_parts) if index_parts else np.zeros(0, dtype=np.int32)
+    indptr = np.concatenate(([0], np.cumsum(row_sizes))).astype(np.int64)
+    return Rows(data, indices, indptr, len(vocabulary.hashes))
