@@ -41,7 +41,14 @@ def make_parser() -> argparse.ArgumentParser:
     _common(digest)
     digest.add_argument("--date", type=_iso_date, metavar="YYYY-MM-DD",
                         help="the day (default: the newest in the corpus)")
-    send = commands.add_parser("send", help="email one day's digest to content/subscribers.yaml, each message once")
+    digest.add_argument("--subscriber", metavar="ADDRESS",
+                        help="write this subscriber's message of the day instead, as send would deliver it: "
+                             "OUT/digest/DATE_ADDRESS.html, .txt and .eml")
+    digest.add_argument("--outbox", type=Path, metavar="FILE",
+                        help="record of delivered messages, whose papers --subscriber leaves out "
+                             "(default: CONTENT/.outbox/sent.jsonl)")
+    send = commands.add_parser("send", help="email each subscriber of content/subscribers.yaml their digest of "
+                                            "the day, each message and each paper once")
     _common(send)
     send.add_argument("--date", type=_iso_date, metavar="YYYY-MM-DD",
                         help="the day (default: the newest in the corpus)")
@@ -234,6 +241,8 @@ def run_digest(args: argparse.Namespace) -> int:
     from .writer import write_text_file
 
     data, day = _gather_day(args)
+    if args.subscriber is not None:
+        return _preview(args, data, day)
     digest = render_digest(data, make_environment(args.content), day)
     # A side output beside the site: the next build replaces OUT/ and drops it.
     for path, body in digest_outputs(digest, data.config, (day.isoformat(),)):
@@ -243,29 +252,103 @@ def run_digest(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_send(args: argparse.Namespace) -> int:
-    from .render.environment import make_environment
-    from .render.views import topics_by_slug
-    from .digest.send import credentials_from_env, deliver, plan_messages, ssl_context_from_env, write_dry_run
+def _load_roster(args: argparse.Namespace, data: Any) -> Any:
     from .digest.subscribers import load_subscribers
+    from .render.views import topics_by_slug
+
+    return load_subscribers(args.content, frozenset(topics_by_slug(data.topics)))
+
+
+def _outbox_path(args: argparse.Namespace) -> Path:
+    return args.outbox or args.content / ".outbox" / "sent.jsonl"
+
+
+def _warn(warnings: Sequence[str], args: argparse.Namespace) -> None:
+    if args.quiet:
+        return
+    shown = warnings if args.verbose else warnings[:10]
+    for warning in shown:
+        print(f"warning: {warning}", file=sys.stderr)
+    if len(warnings) > len(shown):
+        print(f"warning: … and {len(warnings) - len(shown)} more (-v lists all)", file=sys.stderr)
+
+
+def _preview(args: argparse.Namespace, data: Any, day: dt.date) -> int:
+    """Write one subscriber's message of ``day`` as send would deliver it (``digest --subscriber``)."""
+    import difflib
+
+    from .digest.outbox import read_history
+    from .digest.plan import plan_messages, write_preview
+    from .render.environment import make_environment
+
+    roster = _load_roster(args, data)
+    addresses = [s.address.lower() for s in roster.subscribers]
+    wanted = args.subscriber.strip().lower()
+    if wanted not in addresses:
+        close = difflib.get_close_matches(wanted, addresses, n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        raise ContentError(roster.path, None, f"no subscriber {args.subscriber!r}{hint}")
+    history = read_history(_outbox_path(args))
+    # again=True: a message already sent is planned again, and is the same message.
+    plan = plan_messages(data, make_environment(args.content), day, roster, history, args.content,
+                         only=frozenset({addresses.index(wanted)}), again=True, keep_going=args.keep_going)
+    _warn(plan.warnings, args)
+    planned = list(plan.outgoing())
+    for address, reason in plan.failed:
+        print(f"failed: {address}: {reason}", file=sys.stderr)
+    if not planned:
+        if plan.failed:
+            return 1
+        if not args.quiet:
+            for line in plan.nothing_lines(everyone=True):
+                print(f"{line}; nothing written")
+        return 0
+    paths = write_preview(planned[0], args.out / "digest")
+    if not args.quiet:
+        sent = " (already sent: this is that message)" if history.sent_on(day, planned[0].message.recipient) else ""
+        for path in paths:
+            print(path)
+        print(f"{planned[0].message.recipient}: {len(planned[0].selection.picks)} papers{sent}")
+    return 0
+
+
+def run_send(args: argparse.Namespace) -> int:
+    from .digest.outbox import read_history
+    from .digest.plan import plan_messages, write_dry_run
+    from .digest.send import credentials_from_env, deliver, ssl_context_from_env
+    from .render.environment import make_environment
 
     data, day = _gather_day(args)
-    subscribers = load_subscribers(args.content, frozenset(topics_by_slug(data.topics)))
-    plan = plan_messages(data, make_environment(args.content), day, subscribers)
+    roster = _load_roster(args, data)
+    outbox = _outbox_path(args)
+    # Read before the outbox is locked: deliver() checks every message against it again, under the lock.
+    plan = plan_messages(data, make_environment(args.content), day, roster, read_history(outbox), args.content,
+                         keep_going=args.keep_going)
+    _warn(plan.warnings, args)
     if args.dry_run:
         folder = args.dry_run_dir or args.out / "digest" / "outbox-dry-run"
-        write_dry_run(plan.messages, folder)
+        written = write_dry_run(plan.messages, folder)
+        for address, reason in plan.failed:
+            print(f"failed: {address}: {reason}", file=sys.stderr)
         if not args.quiet:
-            print(f"dry run: wrote {len(plan.messages)} messages to {folder}, skipped {len(plan.skipped)}")
-        return 0
+            for line in plan.nothing_lines(everyone=args.verbose):
+                print(line)
+            already = f", already sent {plan.already_sent}" if plan.already_sent else ""
+            print(f"dry run: wrote {len(written)} messages to {folder}{already}, skipped {len(plan.skipped)}")
+        return 1 if plan.failed else 0
     log = (lambda line: print(line, file=sys.stderr)) if args.verbose else None
-    report = deliver(plan.messages, data.config.smtp, args.outbox or args.content / ".outbox" / "sent.jsonl",
+    report = deliver(plan.messages, data.config.smtp, outbox,
                      credentials=credentials_from_env(), ssl_context=ssl_context_from_env(), log=log)
-    for recipient, reason in report.failed:
+    failed = [*plan.failed, *report.failed]
+    for recipient, reason in failed:
         print(f"failed: {recipient}: {reason}", file=sys.stderr)
-    if not args.quiet or report.failed:
-        print(report.summary(len(plan.skipped)))
-    return 1 if report.failed else 0
+    if not args.quiet or failed:
+        if not args.quiet:
+            for line in plan.nothing_lines(everyone=args.verbose):
+                print(line)
+        print(f"sent {report.sent}, already sent {report.already_sent + plan.already_sent}, "
+              f"skipped {len(plan.skipped)}, failed {len(failed)}")
+    return 1 if failed else 0
 
 
 def _port(text: str) -> int:

@@ -24,8 +24,9 @@ from paperwire.config import SmtpConfig
 from paperwire.errors import ContentErrors
 from paperwire.render.digest import message_id
 from paperwire.render.environment import make_environment
-from paperwire.digest.send import Credentials, deliver, plan_messages
-from paperwire.digest.subscribers import Subscriber, load_subscribers
+from paperwire.digest.plan import plan_messages
+from paperwire.digest.send import Credentials, deliver
+from paperwire.digest.subscribers import Roster, Subscriber, load_subscribers
 
 from .helpers import free_port, make_content, make_paper, make_site_data
 
@@ -76,8 +77,9 @@ def smtp_server(handler: Recorder, port: int | None = None, **kwargs):
         controller.stop()
 
 
-def subscribers(*addresses: str, topics: dict[str, tuple[str, ...]] | None = None) -> tuple[Subscriber, ...]:
-    return tuple(Subscriber(address=a, name=None, topics=(topics or {}).get(a, ())) for a in addresses)
+def subscribers(*addresses: str, topics: dict[str, tuple[str, ...]] | None = None) -> Roster:
+    return Roster(subscribers=tuple(Subscriber(address=a, name=None, topics=(topics or {}).get(a, ()))
+                                    for a in addresses))
 
 
 def day_data(**config):
@@ -90,6 +92,11 @@ def plan(*addresses: str, topics=None, data=None):
     return plan_messages(data or day_data(), make_environment(), DAY, subscribers(*addresses, topics=topics))
 
 
+def planned(*addresses: str, **options) -> list:
+    """Every message the plan for ``addresses`` holds, rendered."""
+    return list(plan(*addresses, **options).messages)
+
+
 def parse(data: bytes) -> email.message.EmailMessage:
     return email.message_from_bytes(data, policy=email.policy.default)
 
@@ -99,7 +106,7 @@ EVERYONE = ("ada@example.org", "bob@example.org", "cy@example.org", "dee@example
 
 def test_every_subscriber_gets_exactly_one_correct_message(tmp_path):
     handler = Recorder()
-    messages = plan(*EVERYONE).messages
+    messages = planned(*EVERYONE)
     with smtp_server(handler) as smtp:
         report = deliver(messages, smtp, tmp_path / "sent.jsonl", retry_delays=FAST)
     assert (report.sent, report.already_sent, report.failed) == (4, 0, ())
@@ -123,7 +130,7 @@ def test_every_subscriber_gets_exactly_one_correct_message(tmp_path):
 
 def test_rerun_sends_nothing_twice(tmp_path):
     handler = Recorder()
-    messages = plan(*EVERYONE).messages
+    messages = planned(*EVERYONE)
     with smtp_server(handler) as smtp:
         deliver(messages, smtp, tmp_path / "sent.jsonl", retry_delays=FAST)
         again = deliver(messages, smtp, tmp_path / "sent.jsonl", retry_delays=FAST)
@@ -138,7 +145,7 @@ def test_topic_filter_changes_what_a_subscriber_receives(tmp_path):
                   topics={"bob@example.org": ("retrieval",), "cy@example.org": ("other",)})
     assert result.skipped == ("cy@example.org",)  # nothing in 'other' that day: no message
     with smtp_server(handler) as smtp:
-        deliver(result.messages, smtp, tmp_path / "sent.jsonl", retry_delays=FAST)
+        deliver(list(result.messages), smtp, tmp_path / "sent.jsonl", retry_delays=FAST)
     received = {rcpt: parse(raw).get_body(("plain",)).get_content() for rcpt, raw in handler.messages}
     assert set(received) == {"ada@example.org", "bob@example.org"}
     assert "papers/moe-one/" in received["ada@example.org"]
@@ -146,20 +153,18 @@ def test_topic_filter_changes_what_a_subscriber_receives(tmp_path):
     assert "papers/ret-one/" in received["bob@example.org"]
 
 
-def test_skip_empty_sends_nothing_on_an_empty_day():
-    data = make_site_data([make_paper("x", days=(dt.date(2025, 3, 10), DAY))], digest={"skip_empty": True})
+def test_nobody_gets_a_message_on_a_day_without_papers():
+    data = make_site_data([make_paper("x", days=(dt.date(2025, 3, 10), DAY))])
     empty = plan_messages(data, make_environment(), dt.date(2025, 3, 12), subscribers("ada@example.org"))
-    assert (empty.messages, empty.skipped) == ((), ("ada@example.org",))
-    data = make_site_data(data.papers)
-    told = plan_messages(data, make_environment(), dt.date(2025, 3, 12), subscribers("ada@example.org"))
-    assert "No new papers were seen on" in parse(told.messages[0].data).get_body(("plain",)).get_content()
+    assert (list(empty.messages), empty.skipped) == ([], ("ada@example.org",))
+    assert empty.nothing_lines() == ["nothing new: ada@example.org (no papers seen on 2025-03-12)"]
 
 
 def test_temporary_451_is_retried_with_backoff(tmp_path):
     handler = Recorder(fail_rcpt=2)
     waits: list[float] = []
     with smtp_server(handler) as smtp:
-        report = deliver(plan(*EVERYONE).messages, smtp, tmp_path / "sent.jsonl",
+        report = deliver(planned(*EVERYONE), smtp, tmp_path / "sent.jsonl",
                          retry_delays=(1, 2, 4), sleep=waits.append)
     assert waits == [1, 2]
     assert (report.sent, report.failed) == (4, ())
@@ -168,7 +173,7 @@ def test_temporary_451_is_retried_with_backoff(tmp_path):
 
 def test_451_beyond_retries_is_finished_by_a_rerun(tmp_path):
     handler = Recorder(fail_rcpt=3)
-    messages = plan(*EVERYONE).messages
+    messages = planned(*EVERYONE)
     with smtp_server(handler) as smtp:
         first = deliver(messages, smtp, tmp_path / "sent.jsonl", retry_delays=(0,))
         assert [r for r, _ in first.failed] == ["ada@example.org"] and "451" in first.failed[0][1]
@@ -180,7 +185,7 @@ def test_451_beyond_retries_is_finished_by_a_rerun(tmp_path):
 def test_permanent_550_is_not_retried(tmp_path):
     handler = Recorder(reject=frozenset({"bob@example.org"}))
     with smtp_server(handler) as smtp:
-        report = deliver(plan(*EVERYONE).messages, smtp, tmp_path / "sent.jsonl", retry_delays=FAST)
+        report = deliver(planned(*EVERYONE), smtp, tmp_path / "sent.jsonl", retry_delays=FAST)
     assert report.failed == (("bob@example.org", "550 5.1.1 No such user"),)
     assert handler.rcpt_attempts["bob@example.org"] == 1
     assert handler.count() == collections.Counter(a for a in EVERYONE if a != "bob@example.org")
@@ -189,14 +194,14 @@ def test_permanent_550_is_not_retried(tmp_path):
 def test_dropped_connection_reconnects_and_sends_each_once(tmp_path):
     handler = Recorder(drop_after=2)
     with smtp_server(handler) as smtp:
-        report = deliver(plan(*EVERYONE).messages, smtp, tmp_path / "sent.jsonl", retry_delays=FAST)
+        report = deliver(planned(*EVERYONE), smtp, tmp_path / "sent.jsonl", retry_delays=FAST)
     assert (report.sent, report.failed) == (4, ())
     assert handler.count() == collections.Counter(EVERYONE)
 
 
 def test_dropped_connection_without_retries_is_finished_by_a_rerun(tmp_path):
     handler = Recorder(drop_after=2)
-    messages = plan(*EVERYONE).messages
+    messages = planned(*EVERYONE)
     with smtp_server(handler) as smtp:
         first = deliver(messages, smtp, tmp_path / "sent.jsonl", retry_delays=())
         assert first.sent == 3 and [r for r, _ in first.failed] == ["cy@example.org"]
@@ -207,7 +212,7 @@ def test_dropped_connection_without_retries_is_finished_by_a_rerun(tmp_path):
 
 def test_refused_connection_then_rerun_delivers_everything_once(tmp_path):
     port = free_port()
-    messages = plan(*EVERYONE).messages
+    messages = planned(*EVERYONE)
     smtp = SmtpConfig(host="127.0.0.1", port=port, sender="paperwire <digest@papers.example>", timeout=5)
     waits: list[float] = []
     down = deliver(messages, smtp, tmp_path / "sent.jsonl", retry_delays=(1, 2), sleep=waits.append)
@@ -225,7 +230,7 @@ def test_outbox_survives_a_line_cut_short_by_a_crash(tmp_path):
     outbox.write_text('{"date": "2025-03-14", "recipient": "ada@example.org", "message_id": "x"}\n{"date": "2025-03-1')
     handler = Recorder()
     with smtp_server(handler) as smtp:
-        report = deliver(plan(*EVERYONE).messages, smtp, outbox, retry_delays=FAST)
+        report = deliver(planned(*EVERYONE), smtp, outbox, retry_delays=FAST)
     assert (report.sent, report.already_sent) == (3, 1)
     assert all(json.loads(line) for line in outbox.read_text().splitlines()[2:])
 
@@ -261,13 +266,13 @@ def test_starttls_with_auth(tmp_path, certificate):
     with smtp_server(handler, tls_context=server_context(certificate), require_starttls=True,
                      authenticator=authenticator, auth_require_tls=True, auth_required=True) as smtp:
         smtp = SmtpConfig(**{**smtp.__dict__, "security": "starttls"})
-        report = deliver(plan(*EVERYONE).messages, smtp, tmp_path / "sent.jsonl", retry_delays=FAST,
+        report = deliver(planned(*EVERYONE), smtp, tmp_path / "sent.jsonl", retry_delays=FAST,
                          credentials=Credentials("digest", "s3cret"), ssl_context=client)
         assert (report.sent, report.failed) == (4, ())
-        wrong = deliver(plan("new@example.org").messages, smtp, tmp_path / "sent.jsonl", retry_delays=FAST,
+        wrong = deliver(planned("new@example.org"), smtp, tmp_path / "sent.jsonl", retry_delays=FAST,
                         credentials=Credentials("digest", "wrong"), ssl_context=client)
         assert wrong.sent == 0 and wrong.failed[0][1].startswith("535")
-        untrusted = deliver(plan("new@example.org").messages, smtp, tmp_path / "sent.jsonl", retry_delays=FAST,
+        untrusted = deliver(planned("new@example.org"), smtp, tmp_path / "sent.jsonl", retry_delays=FAST,
                             credentials=Credentials("digest", "s3cret"))
         assert "certificate" in untrusted.failed[0][1]
     assert handler.count() == collections.Counter(EVERYONE)
@@ -277,7 +282,7 @@ def test_implicit_tls(tmp_path, certificate):
     handler = Recorder()
     with smtp_server(handler, ssl_context=server_context(certificate)) as smtp:
         smtp = SmtpConfig(**{**smtp.__dict__, "security": "tls"})
-        report = deliver(plan("ada@example.org").messages, smtp, tmp_path / "sent.jsonl", retry_delays=FAST,
+        report = deliver(planned("ada@example.org"), smtp, tmp_path / "sent.jsonl", retry_delays=FAST,
                          ssl_context=ssl.create_default_context(cafile=str(certificate[0])))
     assert report.sent == 1 and handler.count() == {"ada@example.org": 1}
 
@@ -292,7 +297,7 @@ def test_subscribers_load(tmp_path):
           - address: bob@example.org
             topics: [retrieval]
         """))
-    loaded = load_subscribers(tmp_path, frozenset({"retrieval", "moe", "other"}))
+    loaded = load_subscribers(tmp_path, frozenset({"retrieval", "moe", "other"})).subscribers
     assert loaded == (Subscriber("ada@example.org", "Ada", ()), Subscriber("bob@example.org", None, ("retrieval",)))
 
 
@@ -319,15 +324,19 @@ def test_subscriber_errors_are_reported_together_with_lines(tmp_path):
     assert "8: 'topics' is empty" in messages
 
 
-def test_sample_subscribers_are_valid():
+def test_sample_subscribers_are_valid_and_show_every_preference():
     from paperwire.config import load_topics
     from paperwire.render.views import topics_by_slug
 
     from .helpers import SAMPLE_CONTENT
 
-    loaded = load_subscribers(SAMPLE_CONTENT, frozenset(topics_by_slug(load_topics(SAMPLE_CONTENT))))
-    assert 2 <= len(loaded) <= 3 and any(s.topics for s in loaded)
+    loaded = load_subscribers(SAMPLE_CONTENT, frozenset(topics_by_slug(load_topics(SAMPLE_CONTENT)))).subscribers
     assert all(s.address.endswith("@example.org") for s in loaded)
+    for preference in ("topics", "keywords", "exclude", "authors", "like", "size", "weekday"):
+        assert any(getattr(s, preference) for s in loaded), preference
+    assert {s.cadence for s in loaded} == {"daily", "weekly"}
+    likes = [item for s in loaded for item in s.like]
+    assert any(item.endswith(".bib") for item in likes) and any(item.endswith(".json") for item in likes)
 
 
 # -- the command ------------------------------------------------------------

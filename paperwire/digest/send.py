@@ -1,35 +1,25 @@
-"""Deliver a day's digest over SMTP, each message once.
+"""Deliver the planned messages over SMTP, each message once.
 
-An outbox file (JSON lines, appended and fsynced after every accepted message)
-records each (date, recipient) delivered, so a rerun after a crash, a refused
-connection or a temporary failure sends what is missing and nothing twice.
-The one window left is a crash between the server's "250" and the fsync.
+The outbox (outbox.py) records each (date, recipient) delivered, with the
+papers it carried, so a rerun after a crash, a refused connection or a
+temporary failure sends what is missing and nothing twice.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import email.utils
-import fcntl
-import json
 import os
-import re
 import smtplib
 import ssl
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Callable, Iterator, Mapping, Sequence
-
-import jinja2
+from typing import Callable, Iterable, Mapping, Sequence
 
 from ..config import SmtpConfig
 from ..errors import ContentError
-from ..render.digest import Digest, build_message, message_id, render_digest
-from ..render.site import SiteData
-from ..writer import write_text_file
-from .subscribers import Subscriber
+from .outbox import open_outbox, record_delivery
 
 
 @dataclass(frozen=True)
@@ -40,12 +30,8 @@ class Outgoing:
     recipient: str  # bare address, the envelope recipient
     message_id: str
     data: bytes  # the whole message, CRLF line ends
-
-
-@dataclass(frozen=True)
-class Plan:
-    messages: tuple[Outgoing, ...]
-    skipped: tuple[str, ...]  # subscribers with nothing to receive that day
+    cadence: str = "daily"
+    papers: tuple[str, ...] = ()  # the keys of the papers it carries (outbox.paper_key)
 
 
 @dataclass(frozen=True)
@@ -62,79 +48,6 @@ class Report:
 
     def summary(self, skipped: int) -> str:
         return f"sent {self.sent}, already sent {self.already_sent}, skipped {skipped}, failed {len(self.failed)}"
-
-
-# -- what to send -----------------------------------------------------------
-
-def plan_messages(data: SiteData, env: jinja2.Environment, day: dt.date,
-                  subscribers: Sequence[Subscriber]) -> Plan:
-    """Render ``day``'s message for each subscriber; skip those with nothing to receive.
-
-    A subscriber with topics gets no message on a day without papers in them;
-    anyone gets none on an empty day when ``digest.skip_empty`` is set.
-    """
-    rendered: dict[tuple[str, ...], Digest] = {}  # one pair of bodies per distinct topic choice
-    messages, skipped = [], []
-    for subscriber in subscribers:
-        if subscriber.topics not in rendered:
-            rendered[subscriber.topics] = render_digest(data, env, day, subscriber.topics)
-        digest = rendered[subscriber.topics]
-        if digest.view.count == 0 and (subscriber.topics or data.config.digest.skip_empty):
-            skipped.append(subscriber.address)
-            continue
-        to = email.utils.formataddr((subscriber.name or "", subscriber.address), charset="utf-8")
-        messages.append(Outgoing(day, subscriber.address, message_id(day, subscriber.address, data.config.smtp.sender),
-                                 build_message(digest, data.config, to)))
-    return Plan(tuple(messages), tuple(skipped))
-
-
-def write_dry_run(messages: Sequence[Outgoing], folder: Path) -> list[Path]:
-    """Write each message to ``folder`` as ``<date>_<recipient>.eml``; send nothing."""
-    paths = []
-    for message in messages:
-        name = re.sub(r"[^A-Za-z0-9@._+-]", "_", message.recipient)
-        path = folder / f"{message.date.isoformat()}_{name}.eml"
-        write_text_file(path, message.data)
-        paths.append(path)
-    return paths
-
-
-# -- the outbox -------------------------------------------------------------
-
-def _key(day: str, recipient: str) -> tuple[str, str]:
-    return day, recipient.lower()
-
-
-@contextmanager
-def open_outbox(path: Path) -> Iterator[tuple[set[tuple[str, str]], IO[str]]]:
-    """Lock the outbox; yield the (date, recipient) pairs it holds and a handle to append to."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+", encoding="utf-8") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise ContentError(str(path), None, "another send is using this outbox") from None
-        handle.seek(0)
-        text = handle.read()
-        done = set()
-        for line in text.splitlines():
-            try:
-                entry = json.loads(line)
-                done.add(_key(entry["date"], entry["recipient"]))
-            except (ValueError, KeyError, TypeError):
-                continue  # a line cut short by a crash: that delivery was not recorded
-        if text and not text.endswith("\n"):
-            handle.write("\n")
-        yield done, handle
-
-
-def record_delivery(handle: IO[str], message: Outgoing) -> None:
-    """Append ``message`` to the outbox and force it to disk before going on."""
-    entry = {"date": message.date.isoformat(), "recipient": message.recipient, "message_id": message.message_id,
-             "sent_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
-    handle.write(json.dumps(entry) + "\n")
-    handle.flush()
-    os.fsync(handle.fileno())
 
 
 # -- SMTP -------------------------------------------------------------------
@@ -238,7 +151,7 @@ def send_with_retries(session: Session, message: Outgoing, retry_delays: Sequenc
     raise AssertionError("unreachable")
 
 
-def deliver(messages: Sequence[Outgoing], smtp: SmtpConfig, outbox: Path, *,
+def deliver(messages: Iterable[Outgoing], smtp: SmtpConfig, outbox: Path, *,
             credentials: Credentials | None = None, ssl_context: ssl.SSLContext | None = None,
             retry_delays: Sequence[float] = (1, 2, 4), sleep: Callable[[float], None] = time.sleep,
             log: Callable[[str], None] | None = None) -> Report:
@@ -247,27 +160,35 @@ def deliver(messages: Sequence[Outgoing], smtp: SmtpConfig, outbox: Path, *,
     Temporary failures are retried with backoff; a permanent (5xx) one fails
     that message only; a server that cannot be reached ends the run, and the
     messages not tried are reported as failed so a rerun sends them.
+    ``messages`` may be made as they are asked for: each is taken once.
     """
-    sent, failed = 0, []
+    sent, already, failed = 0, 0, []
+    unreachable: str | None = None
     with open_outbox(outbox) as (done, handle):
-        pending = [m for m in messages if _key(m.date.isoformat(), m.recipient) not in done]
         session = Session(smtp, credentials, ssl_context)
         try:
-            for index, message in enumerate(pending):
+            for message in messages:
+                if (message.date.isoformat(), message.recipient.lower()) in done:
+                    already += 1
+                    continue
+                if unreachable is not None:
+                    failed.append((message.recipient, f"not tried: {unreachable}"))
+                    continue
                 failure = send_with_retries(session, message, retry_delays, sleep)
                 if failure is None:
-                    record_delivery(handle, message)
+                    record_delivery(handle, message.date, message.recipient, message.message_id, message.cadence,
+                                    message.papers)
+                    done.add((message.date.isoformat(), message.recipient.lower()))
                     sent += 1
                     if log:
                         log(f"sent {message.recipient}")
                     continue
                 failed.append((message.recipient, failure.reason))
                 if failure.connection:
-                    failed.extend((m.recipient, f"not tried: {failure.reason}") for m in pending[index + 1:])
-                    break
+                    unreachable = failure.reason
         finally:
             session.close()
-    return Report(sent=sent, already_sent=len(messages) - len(pending), failed=tuple(failed))
+    return Report(sent=sent, already_sent=already, failed=tuple(failed))
 
 
 def credentials_from_env(environ: Mapping[str, str] = os.environ) -> Credentials | None:

@@ -1,9 +1,11 @@
-"""The daily digest email: pick the day's papers, build views, render both bodies, build the message.
+"""The digest email: views of the chosen papers, both bodies, the message.
 
-A digest is the day's best papers (``digest.size``, by trending score) grouped
-under their main topic. Its HTML body is inlined with css-inline; its text body
-is wrapped at 72 columns; the message is ``multipart/alternative`` and every
-byte of it derives from the corpus, so two builds write identical files.
+The site's digest is the day's best papers (``digest.size``, by trending
+score) grouped under their main topic; a subscriber's is what
+paperwire.digest.select chose for them, each paper with why it is there.
+The HTML body is inlined with css-inline; the text body is wrapped at 72
+columns; the message is ``multipart/alternative`` and every byte of it
+derives from the corpus and the subscriber, so two runs write identical files.
 """
 
 from __future__ import annotations
@@ -16,12 +18,14 @@ import re
 import textwrap
 from dataclasses import dataclass
 from email.message import EmailMessage
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator, Sequence
 
 import css_inline
 import jinja2
 
 from ..config import SiteConfig
+from ..digest.select import Pick, Reason, Selection
+from ..digest.subscribers import Subscriber
 from ..errors import ContentError
 from ..records import Paper, Topic
 from .site import Output, SiteData, day_label
@@ -132,7 +136,7 @@ def papers_of_day(papers: Iterable[Paper], day: dt.date, size: int,
 @dataclass(frozen=True)
 class DigestTopic:
     name: str
-    url: str  # absolute
+    url: str | None  # absolute; None for a group that is no topic (followed authors)
 
 
 @dataclass(frozen=True)
@@ -141,6 +145,7 @@ class DigestItem:
     url: str  # absolute
     teaser: str
     topics: tuple[DigestTopic, ...]
+    why: tuple[str, ...]  # "matches 'retrieval'", "by Ada Lovelace", "like “…”", "top in Retrieval"
 
 
 @dataclass(frozen=True)
@@ -153,8 +158,8 @@ class DigestGroup:
 class DigestView:
     """What digest.html and digest.txt see."""
 
-    date: str  # ISO
-    label: str  # "Friday, 14 March 2025"
+    date: str  # ISO, the send day
+    label: str  # "Friday, 14 March 2025", or "8–14 March 2025" for a week
     subject: str
     preheader: str
     count: int
@@ -162,16 +167,64 @@ class DigestView:
     site_title: str
     language: str
     site_url: str
-    day_url: str | None  # the day's page, which only a day with papers has
+    day_url: str | None  # the day's page, which only a day with papers has; None for a week
     rss_url: str
     atom_url: str
     unsubscribe_url: str | None
+    cadence: str  # "daily" or "weekly"
+    heading: str  # "Trending papers", "The week's papers"
+    chosen_by: tuple[str, ...]  # a subscriber's preferences, in words; empty for the site's digest
     only_topics: tuple[str, ...]  # topic names a subscriber chose, empty for all
 
 
-def digest_view(config: SiteConfig, topics: tuple[Topic, ...], papers: tuple[Paper, ...], day: dt.date,
-                only_topics: tuple[str, ...] = ()) -> DigestView:
-    """Return the view of ``day``'s digest made of ``papers`` (already chosen, best first)."""
+FOLLOWED = "By authors you follow"
+
+
+def reason_text(reason: Reason, topic_name: Callable[[str], str]) -> str:
+    """Return why a paper is there, in words: "by Ada Lovelace", "matches 'retrieval'"…"""
+    if reason.kind == "author":
+        return f"by {reason.value}"
+    if reason.kind == "keyword":
+        return f"matches '{reason.value}'"
+    if reason.kind == "like":
+        return f"like “{shorten(' '.join(reason.value.split()), 90)}” from your library"
+    return f"top in {topic_name(reason.value)}"
+
+
+def week_label(first: dt.date, last: dt.date) -> str:
+    """Return "8–14 March 2025", or "28 February – 6 March 2025" across months."""
+    if (first.year, first.month) == (last.year, last.month):
+        return f"{first.day}–{last.day} {last:%B %Y}"
+    if first.year == last.year:
+        return f"{first.day} {first:%B} – {last.day} {last:%B %Y}"
+    return f"{date_label(first)} – {date_label(last)}"
+
+
+def preferences_text(subscriber: Subscriber, topic_name: Callable[[str], str], library_size: int) -> tuple[str, ...]:
+    """Return a subscriber's preferences in words, for the top of their message."""
+    said = []
+    if subscriber.topics:
+        said.append("topics " + ", ".join(topic_name(slug) for slug in subscriber.topics))
+    if subscriber.keywords:
+        said.append("keywords " + ", ".join(f"'{k}'" for k in subscriber.keywords))
+    if subscriber.exclude:
+        said.append("never " + ", ".join(f"'{k}'" for k in subscriber.exclude))
+    if subscriber.authors:
+        said.append("following " + ", ".join(subscriber.authors))
+    if subscriber.like and library_size:
+        said.append(f"like the {library_size} {'paper' if library_size == 1 else 'papers'} of your library")
+    return tuple(said)
+
+
+def digest_view(config: SiteConfig, topics: tuple[Topic, ...], picks: Sequence[Pick], day: dt.date,
+                only_topics: tuple[str, ...] = (), *, cadence: str = "daily", first_day: dt.date | None = None,
+                chosen_by: tuple[str, ...] = ()) -> DigestView:
+    """Return the view of a digest made of ``picks`` (already chosen, best first).
+
+    Papers by followed authors come first, in a group of their own; the
+    others are grouped under their main topic (for a subscriber with topics,
+    the first of theirs), groups in the order of their best paper.
+    """
     base = config.base_url
     topic_map = topics_by_slug(topics)
 
@@ -180,34 +233,51 @@ def digest_view(config: SiteConfig, topics: tuple[Topic, ...], papers: tuple[Pap
         return DigestTopic(found.name, f"{base}topics/{found.slug}/")
 
     groups: dict[str, list[DigestItem]] = {}  # insertion order: groups by their best paper's rank
-    for paper in papers:
+    for paper, reasons in picks:
         title = " ".join(paper.title.split())
         item = DigestItem(title=title, url=base + paper.url, teaser=teaser(paper.abstract),
-                          topics=tuple(topic(s) for s in paper.topics))
-        # Grouped under the main topic; for a subscriber, the first topic they chose.
+                          topics=tuple(topic(s) for s in paper.topics),
+                          why=tuple(reason_text(r, lambda slug: topic(slug).name) for r in reasons))
+        if any(r.kind == "author" for r in reasons):
+            groups.setdefault(FOLLOWED, []).append(item)
+            continue
         chosen = [s for s in paper.topics if s in only_topics] or list(paper.topics) or ["other"]
         groups.setdefault(chosen[0], []).append(item)
-    label = date_label(day)
-    if papers:
-        top = " ".join(papers[0].title.split())
-        subject = f"Trending papers for {label}: {shorten(top, 90)}"
-        names = [topic(slug).name for slug in groups]
-        more = f"; and {len(names) - 3} more" if len(names) > 3 else ""
-        noun = "paper" if len(papers) == 1 else "papers"
-        preheader = f"{len(papers)} trending {noun} in {'; '.join(names[:3])}{more}."  # names may hold commas
+    weekly = cadence == "weekly"
+    label = week_label(first_day or day, day) if weekly else date_label(day)
+    noun = "paper" if len(picks) == 1 else "papers"
+    names = [FOLLOWED.lower() if slug == FOLLOWED else topic(slug).name for slug in groups]
+    more = f"; and {len(names) - 3} more" if len(names) > 3 else ""
+    if picks:
+        top = " ".join(picks[0].paper.title.split())
+        subject = (f"Your week in papers, {label}: {shorten(top, 80)}" if weekly
+                   else f"Trending papers for {label}: {shorten(top, 90)}")
+        counted = f"{len(picks)} {noun} of the week" if weekly else f"{len(picks)} trending {noun}"
+        preheader = f"{counted} in {'; '.join(names[:3])}{more}."  # names may hold commas
     else:
         subject = f"Trending papers for {label}: no new papers"
         preheader = "A quiet day: nothing new to report."
     return DigestView(
-        date=day.isoformat(), label=day_label(day), subject=header_text(plain_text(subject)),
-        preheader=preheader, count=len(papers),
-        groups=tuple(DigestGroup(topic(slug), tuple(items)) for slug, items in groups.items()),
+        date=day.isoformat(), label=label if weekly else day_label(day), subject=header_text(plain_text(subject)),
+        preheader=preheader, count=len(picks),
+        groups=tuple(DigestGroup(DigestTopic("By authors you follow", None) if slug == FOLLOWED else topic(slug),
+                                 tuple(items)) for slug, items in groups.items()),
         site_title=config.title, language=config.language, site_url=base,
-        day_url=f"{base}days/{day.isoformat()}/" if papers else None,
+        day_url=f"{base}days/{day.isoformat()}/" if picks and not weekly else None,
         rss_url=f"{base}feed.xml", atom_url=f"{base}atom.xml",
         unsubscribe_url=config.digest.unsubscribe_url,
-        only_topics=tuple(topic(slug).name for slug in only_topics),
+        cadence=cadence, heading="The week's papers" if weekly else "Trending papers",
+        chosen_by=chosen_by, only_topics=tuple(topic(slug).name for slug in only_topics),
     )
+
+
+def trending_picks(papers: Sequence[Paper], only_topics: tuple[str, ...] = ()) -> tuple[Pick, ...]:
+    """Return ``papers`` as picks there for trending in their (first chosen, else main) topic."""
+    picks = []
+    for paper in papers:
+        chosen = [s for s in paper.topics if s in only_topics] or list(paper.topics) or ["other"]
+        picks.append(Pick(paper, (Reason("topic", chosen[0]),)))
+    return tuple(picks)
 
 
 # -- bodies -----------------------------------------------------------------
@@ -297,10 +367,24 @@ class Digest:
 
 
 def render_digest(data: SiteData, env: jinja2.Environment, day: dt.date, only_topics: tuple[str, ...] = ()) -> Digest:
-    """Render ``day``'s digest, limited to papers in ``only_topics`` when given."""
+    """Render ``day``'s digest of the site (the best papers), limited to ``only_topics`` when given."""
     chosen = papers_of_day(data.papers, day, data.config.digest.size, frozenset(only_topics) or None)
-    view = digest_view(data.config, data.topics, chosen, day, only_topics)
+    view = digest_view(data.config, data.topics, trending_picks(chosen, only_topics), day, only_topics)
+    return render_view(view, env)
+
+
+def render_view(view: DigestView, env: jinja2.Environment) -> Digest:
+    """Render both bodies of ``view``."""
     return Digest(view, render_html(view, env), render_text(view, env))
+
+
+def selection_view(data: SiteData, selection: Selection) -> DigestView:
+    """Return the view of one subscriber's message."""
+    subscriber = selection.subscriber
+    names = {topic.slug: topic.name for topic in data.topics}
+    chosen_by = preferences_text(subscriber, lambda slug: names.get(slug, slug), selection.library_size)
+    return digest_view(data.config, data.topics, selection.picks, selection.day, subscriber.topics,
+                       cadence=selection.cadence, first_day=selection.first_day, chosen_by=chosen_by)
 
 
 def digest_outputs(digest: Digest, config: SiteConfig, names: Iterable[str]) -> Iterator[Output]:
