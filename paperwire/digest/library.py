@@ -34,6 +34,7 @@ CSL_JSON_SUFFIXES = (".json",)
 _BLOCK_START = re.compile(r"@\s*[A-Za-z]+\s*[{(]")
 # Fields that may hold an arXiv id (eprint = {2410.05434}, url = {https://arxiv.org/abs/…}, …).
 _ID_FIELDS = ("eprint", "arxiv", "arxivid", "url", "doi", "journal", "note", "number")
+_ARXIV_DOI = re.compile(r"10\.48550/arxiv\.(\d{4}\.\d{4,5})", re.IGNORECASE)  # arXiv's own DOIs
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,7 @@ def _read_text(path: Path, shown: str) -> str:
     except OSError as exc:
         raise ContentError(shown, None, f"cannot be read: {exc.strerror or exc}") from None
     if len(data) > MAX_BYTES:
-        raise ContentError(shown, None, f"is over {MAX_BYTES // (1024 * 1024)} MB; export a smaller library")
+        raise ContentError(shown, None, f"larger than {MAX_BYTES // (1024 * 1024)} MB; export a smaller library")
     if b"\0" in data:
         line = data.count(b"\n", 0, data.index(b"\0")) + 1
         raise ContentError(shown, line, "binary data, not a BibTeX or CSL-JSON text file")
@@ -99,8 +100,14 @@ def _entry(line: int, title: Any, abstract: Any, ids: list[Any]) -> LibraryEntry
     abstract = clean_text(abstract)[:MAX_ABSTRACT_CHARS] if isinstance(abstract, str) else ""
     if not title and not abstract:
         return None
-    found = next((arxiv_id(value) for value in ids if isinstance(value, str) and arxiv_id(value)), None)
+    found = next((_id_in(value) for value in ids if isinstance(value, str) and _id_in(value)), None)
     return LibraryEntry(line, title, abstract, found)
+
+
+def _id_in(value: str) -> str | None:
+    """Return the arXiv id in a field (an eprint, URL, DOI or "arXiv preprint arXiv:…" note), or None."""
+    doi = _ARXIV_DOI.search(value)
+    return doi.group(1) if doi else arxiv_id(value)
 
 
 @contextmanager
