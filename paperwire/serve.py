@@ -50,6 +50,10 @@ def make_handler(out_dir: Path, version: BuildVersion) -> type[http.server.Simpl
     """Return a request handler serving ``out_dir``, with the reload script in HTML pages."""
 
     class PreviewHandler(http.server.SimpleHTTPRequestHandler):
+        def guess_type(self, path: str) -> str:
+            # JSON Feed's own media type, which mimetypes does not know.
+            return "application/feed+json" if Path(path).name == "feed.json" else super().guess_type(path)
+
         def __init__(self, *args, **kwargs):
             super().__init__(*args, directory=str(out_dir), **kwargs)
 

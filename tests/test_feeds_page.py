@@ -103,3 +103,9 @@ def test_feeds_page_without_javascript_shows_every_address(browser, sample_serve
     assert page.locator("button.feed-copy").first.is_hidden()  # nothing to press that would do nothing
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
     context.close()
+
+
+def test_sitemap_and_topic_pages_name_the_feeds(sample_site):
+    assert "<loc>http://127.0.0.1:8000/feeds/</loc>" in (sample_site / "sitemap.xml").read_text(encoding="utf-8")
+    topic = (sample_site / "topics/retrieval/index.html").read_text(encoding="utf-8")
+    assert '<a href="../../topics/retrieval/feed.json">JSON Feed</a>' in topic

@@ -427,7 +427,7 @@ class SiteRenderer:
     def sitemap(self) -> Iterator[Output]:
         base = self.config.base_url
         entries = [{"loc": base, "lastmod": None}, {"loc": base + "topics/", "lastmod": None},
-                   {"loc": base + "days/", "lastmod": None}]
+                   {"loc": base + "days/", "lastmod": None}, {"loc": base + "feeds/", "lastmod": None}]
         entries += [{"loc": base + self.topic_links[t.slug].url, "lastmod": None} for t in self.page_topics]
         entries += [{"loc": base + url, "lastmod": None}
                     for url in (*window_urls(self.data.papers), *org_sitemap_urls(self.org_slugs))]
