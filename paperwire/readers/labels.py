@@ -13,6 +13,8 @@ LABELS = {
     "arxiv-listing-rss": "arXiv listing",
     "arxiv-snapshot-jsonl": "arXiv metadata snapshot",
     "trending-text": "trending page",
+    "papers-page-markdown": "trending page",  # an export of the same pages
+    "papers-page-text": "trending page",
 }
 # The channel title of arXiv's listing feeds: "cs.LG updates on arXiv.org".
 _LISTING_TITLE = re.compile(r"<title>\s*([\w.-]+(?:\s*\+\s*[\w.-]+)*) updates on arXiv", re.IGNORECASE)
