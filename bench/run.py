@@ -16,7 +16,11 @@ helper when that is missing), so wall seconds, CPU seconds and peak RSS
 belong to that command alone. Medians over the repetitions go to a Markdown
 table, printed and written to bench/out/results.md (raw runs: results.json).
 
-    python bench/run.py [--sizes 1000,10000,100000] [--repeat R] [--seed S]
+Then the digest bench (bench/digest.py, ``--digest`` alone runs only it):
+choosing the digests of 10,000 subscribers with mixed preferences over a
+20,000-paper corpus, two days in a row; bench/out/digest.md.
+
+    python bench/run.py [--sizes 1000,10000,100000] [--repeat R] [--seed S] [--digest | --skip-digest]
 """
 
 from __future__ import annotations
@@ -348,13 +352,16 @@ def code_state() -> str:
     return git("rev-parse", "HEAD:paperwire").strip() + ":" + str(hash(git("diff", "HEAD", "--", "paperwire")))
 
 
-def environment() -> str:
+def environment(with_hugo: bool = True) -> str:
     """Return a one-line description of the machine and versions measured."""
-    hugo_version = subprocess.run([str(hugo_binary()), "version"], capture_output=True, text=True).stdout.split()
+    hugo = ""
+    if with_hugo:
+        version = subprocess.run([str(hugo_binary()), "version"], capture_output=True, text=True).stdout.split()
+        hugo = f"Hugo {version[1].split('-')[0] if len(version) > 1 else '?'}, "
     commit = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True,
                             text=True).stdout.strip()
     return (f"{dt.datetime.now():%Y-%m-%d %H:%M}, paperwire at {commit or '?'} (working tree as is), "
-            f"Python {platform.python_version()}, Hugo {hugo_version[1].split('-')[0] if len(hugo_version) > 1 else '?'}, "
+            f"Python {platform.python_version()}, {hugo}"
             f"{os.cpu_count()} CPUs (load average {os.getloadavg()[0]:.1f} at start), peak RSS from {'/usr/bin/time' if GNU_TIME.exists() else 'getrusage'}")
 
 
@@ -365,6 +372,63 @@ def parse_sizes(text: str) -> list[int]:
         part = part.strip().lower().replace("_", "")
         sizes.append(int(float(part[:-1]) * 1000) if part.endswith("k") else int(part))
     return sizes
+
+
+DIGEST_STEPS = (("gather_s", "read, merge, classify and rank the corpus (as send does first)"),
+                ("load_subscribers_s", "load and validate subscribers.yaml"),
+                ("select_day1_s", "choose every digest of the day before the newest (no history)"),
+                ("select_day2_s", "choose every digest of the newest day (day 1's deliveries in the history; "
+                                  "weekly subscribers due)"))
+
+
+def bench_digest(args: argparse.Namespace) -> str:
+    """Time bench/digest.py on a generated corpus; return its Markdown report (also bench/out/digest.md)."""
+    work = OUT / "digest"
+    content = work / "content"
+    started = time.perf_counter()
+    manifest = generate(args.digest_papers, content, seed=args.seed)
+    print(f"digest: {manifest['papers']} papers, {manifest['sightings']} entries "
+          f"(generated in {time.perf_counter() - started:.1f} s)", flush=True)
+    runs = []
+    for repeat in range(1, (args.repeat or 3) + 1):
+        figures_path = work / f"figures-{repeat}.json"
+        command = [sys.executable, str(BENCH / "digest.py"), str(content), "--subscribers",
+                   str(args.digest_subscribers), "--seed", str(args.seed), "--json", str(figures_path)]
+        result = measure(command, args.timeout)
+        if result.returncode != 0:
+            error = (result.stderr.strip().splitlines() or [f"exit {result.returncode}"])[-1]
+            print(f"  digest #{repeat}: FAILED: {error}", flush=True)
+            continue
+        figures = json.loads(figures_path.read_text())
+        figures.update(wall_s=round(result.wall_s, 2), cpu_s=round(result.cpu_s, 2),
+                       peak_rss_mb=round(result.peak_rss_mb))
+        runs.append(figures)
+        print(f"  digest #{repeat}: day 1 {figures['select_day1_s']:.2f} s, day 2 {figures['select_day2_s']:.2f} s, "
+              f"{figures['peak_rss_mb']} MB", flush=True)
+    (OUT / "digest.json").write_text(json.dumps(runs, indent=1))
+    if not runs:
+        return "# digest\n\nno runs\n"
+    last = runs[-1]
+    lines = [f"# Choosing digests: {last['subscribers']:,} subscribers, {last['papers']:,} papers", "",
+             environment(with_hugo=False), "",
+             f"Medians of {len(runs)} runs; libraries read in {last['jobs']} processes.", "",
+             "| step | wall s |", "|---|--:|"]
+    for key, label in DIGEST_STEPS:
+        lines.append(f"| {label} | {statistics.median(r[key] for r in runs):.2f} |")
+    lines += [f"| render one message (both bodies and the .eml), median over {last['render_messages']} | "
+              f"{statistics.median(r['render_ms_per_message'] for r in runs) / 1000:.3f} |",
+              f"| the whole process | {statistics.median(r['wall_s'] for r in runs):.2f} |", "",
+              f"Peak RSS of the whole process: {statistics.median(r['peak_rss_mb'] for r in runs):.0f} MB "
+              f"({statistics.median(r['peak_mb_after_gather'] for r in runs):.0f} MB after gathering the corpus).", "",
+              f"Subscribers with each preference: {json.dumps(last['subscribers_with'])}.",
+              f"Day 1: {last['day1_messages']:,} messages, {last['day1_papers_sent']:,} papers, from "
+              f"{last['day1_pool']:,} papers seen that day. Day 2: {last['day2_messages']:,} messages, "
+              f"{last['day2_papers_sent']:,} papers, from {last['day2_pool']:,} papers (the week's: "
+              f"{last['day2_week_pool']:,}); no message: {json.dumps(last['day2_no_message'])}; "
+              f"papers sent on both days to one subscriber: {last['day2_repeats_of_day1']}."]
+    report = "\n".join(lines) + "\n"
+    (OUT / "digest.md").write_text(report, encoding="utf-8")
+    return report
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -382,7 +446,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-pagefind", action="store_true",
                         help="do not time Pagefind on its own (at 100,000 papers it takes minutes and 10 GB)")
     parser.add_argument("--keep", action="store_true", help="keep the old outputs moved aside in bench/out/trash")
+    parser.add_argument("--digest", action="store_true", help="run only the digest bench (no Hugo needed)")
+    parser.add_argument("--skip-digest", action="store_true", help="do not run the digest bench")
+    parser.add_argument("--digest-papers", type=int, default=20_000, help="papers of the digest bench's corpus")
+    parser.add_argument("--digest-subscribers", type=int, default=10_000, help="subscribers of the digest bench")
     args = parser.parse_args(argv)
+    if args.digest:
+        OUT.mkdir(parents=True, exist_ok=True)
+        report = bench_digest(args)
+        print()
+        print(report)
+        return 0 if "no runs" not in report else 1
     hugo = hugo_binary()
     header = f"# paperwire vs Hugo\n\n{environment()}"
     print(header, flush=True)
@@ -406,7 +480,13 @@ def main(argv: list[str] | None = None) -> int:
         if not args.keep and trash.exists():
             print(f"removing old outputs in {trash} ...", flush=True)
             shutil.rmtree(trash, ignore_errors=True)
-    return 0 if all(r.ok for r in runs) else 1
+    digest_ok = True
+    if not args.skip_digest:
+        digest_report = bench_digest(args)
+        print()
+        print(digest_report)
+        digest_ok = "no runs" not in digest_report
+    return 0 if all(r.ok for r in runs) and digest_ok else 1
 
 
 if __name__ == "__main__":

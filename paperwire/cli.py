@@ -316,6 +316,7 @@ def run_send(args: argparse.Namespace) -> int:
     from .digest.outbox import read_history
     from .digest.plan import plan_messages, write_dry_run
     from .digest.send import credentials_from_env, deliver, ssl_context_from_env
+    from .parallel import default_jobs
     from .render.environment import make_environment
 
     data, day = _gather_day(args)
@@ -323,7 +324,7 @@ def run_send(args: argparse.Namespace) -> int:
     outbox = _outbox_path(args)
     # Read before the outbox is locked: deliver() checks every message against it again, under the lock.
     plan = plan_messages(data, make_environment(args.content), day, roster, read_history(outbox), args.content,
-                         keep_going=args.keep_going)
+                         keep_going=args.keep_going, jobs=default_jobs())
     _warn(plan.warnings, args)
     if args.dry_run:
         folder = args.dry_run_dir or args.out / "digest" / "outbox-dry-run"

@@ -322,3 +322,14 @@ def test_long_lists_of_who_gets_nothing_are_cut_unless_verbose(count):
     plan = plan_messages(make_site_data(corpus()), make_environment(), DAY, roster)
     assert plan.nothing_lines()[-1] == f"not their day: … and {count - 10} more (-v lists all)"
     assert len(plan.nothing_lines(everyone=True)) == count
+
+
+def test_libraries_read_in_two_processes_choose_the_same(tmp_path):
+    for n in range(3):
+        (tmp_path / f"l{n}.json").write_text(json.dumps([{"title": ["Vision transformers and patches",
+                                                                   "Routing experts", "Dense passage retrieval"][n]}]))
+    subscribers = tuple(Subscriber(f"s{n}@example.org", like=(f"l{n % 3}.json",), size=2) for n in range(6))
+    data = make_site_data(corpus())
+    one_job, two_jobs = (select_digests(data.papers, data.config, DAY, Roster(subscribers=subscribers), History(),
+                                        tmp_path, jobs=jobs) for jobs in (1, 2))
+    assert one_job == two_jobs and all(isinstance(o, Selection) for o in one_job.outcomes)

@@ -111,10 +111,11 @@ class Plan:
 
 def plan_messages(data: SiteData, env: jinja2.Environment, day: dt.date, roster: Roster,
                   history: History | None = None, content_dir: Path = Path("content"), *,
-                  only: frozenset[int] | None = None, again: bool = False, keep_going: bool = False) -> Plan:
+                  only: frozenset[int] | None = None, again: bool = False, keep_going: bool = False,
+                  jobs: int = 1) -> Plan:
     """Choose ``day``'s papers for each subscriber (see select_digests); render nothing yet."""
     choices = select_digests(data.papers, data.config, day, roster, history or History(), content_dir,
-                             only=only, again=again, keep_going=keep_going)
+                             only=only, again=again, keep_going=keep_going, jobs=jobs)
     selections = [o for o in choices.outcomes if isinstance(o, Selection)]
     nothing = [o for o in choices.outcomes if isinstance(o, NoMessage)]
     return Plan(data, env, selections, nothing, choices.warnings)

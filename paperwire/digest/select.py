@@ -17,12 +17,13 @@ How the preferences combine (README "Daily digest" says the same):
 - a paper the outbox shows was sent to the subscriber on another day is
   never chosen again.
 
-Everything per paper is computed once for the run, over the "pool" (the
-papers of the day, and of the week when a weekly subscriber is due): folded
-words of the texts matched only against the words subscribers ask for,
-authors by folded name, topics, and TF-IDF vectors of the whole corpus, the
-same as related papers use, into which library entries are projected. Per
-subscriber only boolean arrays over the pool are combined.
+Everything per paper is computed once for the run, over each "pool" (the
+day's papers, and the week's when a weekly subscriber is due): folded words
+of the texts, indexed only for the words subscribers ask for, authors by
+folded name, topics; and TF-IDF vectors of the whole corpus, the same as
+related papers use, into which library entries are projected, every like
+subscriber's entries multiplied with the pool's papers in a few large
+products. Per subscriber only boolean arrays over the pool are combined.
 """
 
 from __future__ import annotations
@@ -116,21 +117,23 @@ def weekly_papers(papers: Sequence[Paper], day: dt.date, config: SiteConfig) -> 
 
 
 class Pool:
-    """The papers some due subscriber may get, with everything matching needs, computed once."""
+    """The papers of one window (the day's or the week's), best first, with what matching needs.
 
-    def __init__(self, papers: Sequence[Paper], indices: Sequence[int], query_words: frozenset[str],
+    A paper's position in the pool is its place in the window's ranking.
+    """
+
+    def __init__(self, papers: Sequence[Paper], ordered: Sequence[int], query_words: frozenset[str],
                  with_authors: bool):
         import numpy as np
 
         self.papers = papers
-        self.indices = np.asarray(sorted(set(indices)), dtype=np.int64)
+        self.indices = np.asarray(ordered, dtype=np.int64)
         self.size = len(self.indices)
-        self.position = {int(index): pos for pos, index in enumerate(self.indices)}
         self._masks: dict[object, np.ndarray] = {}
         self._topic_members: dict[str, list[int]] | None = None
         self.keys: dict[str, int] = {}  # arXiv id and slug -> position
         self.titles: dict[str, int] = {}  # title key -> position
-        for pos, index in enumerate(self.indices):
+        for pos, index in enumerate(ordered):
             paper = papers[index]
             self.keys[paper.slug] = pos
             if paper.arxiv_id:
@@ -141,7 +144,7 @@ class Pool:
         self.texts: list[str] = []
         self.postings: dict[str, list[int]] = {word: [] for word in query_words}
         if query_words:
-            for pos, index in enumerate(self.indices):
+            for pos, index in enumerate(ordered):
                 paper = papers[index]
                 title, abstract = words(paper.title), words(paper.abstract)
                 self.texts.append(f" {' '.join(title)} | {' '.join(abstract)} ")
@@ -149,21 +152,12 @@ class Pool:
                     self.postings[word].append(pos)
         self.authors: dict[str, list[tuple[int, str]]] = {}
         if with_authors:
-            for pos, index in enumerate(self.indices):
+            for pos, index in enumerate(ordered):
                 for author in papers[index].authors:
                     self.authors.setdefault(name_key(author), []).append((pos, author))
 
     def paper(self, pos: int) -> Paper:
         return self.papers[int(self.indices[pos])]
-
-    def ranks(self, ordered: Sequence[int]) -> "np.ndarray":
-        """Return each pool paper's place in ``ordered`` (paper indices), past the end when absent."""
-        import numpy as np
-
-        ranks = np.full(self.size, self.size + len(ordered), dtype=np.int64)
-        for place, index in enumerate(ordered):
-            ranks[self.position[index]] = place
-        return ranks
 
     def empty(self) -> "np.ndarray":
         import numpy as np
@@ -203,8 +197,7 @@ class Pool:
     def keys_mask(self, keys: frozenset[str]) -> "np.ndarray":
         """Return which pool papers are known by any of ``keys`` (an arXiv id or a slug)."""
         mask = self.empty()
-        positions = [self.keys[key] for key in keys if key in self.keys]
-        mask[positions] = True
+        mask[[self.keys[key] for key in keys if key in self.keys]] = True
         return mask
 
 
@@ -224,25 +217,25 @@ class LikeScores(NamedTuple):
     nearest: "np.ndarray"  # which entry that is
     titles: list[str]  # each entry's title, for "like …"
     own: "np.ndarray"  # pool papers that are in the library themselves
-    entries: int
+
+
+_PRODUCT_ROWS = 2048  # library entries multiplied with a pool at once: bounds the dense block's memory
 
 
 class Likeness:
     """TF-IDF vectors of every paper, made once, and of each library's entries, projected into them."""
 
-    def __init__(self, papers: Sequence[Paper], pool: Pool):
+    def __init__(self, papers: Sequence[Paper], jobs: int = 1):
         from ..related import PaperTexts
         from ..tfidf import tfidf_model
 
         self.papers = papers
-        self.pool = pool
         self.libraries: dict[str, tuple[object, Library]] = {}
-        model = tfidf_model(PaperTexts(papers))
+        model = tfidf_model(PaperTexts(papers), jobs)
         self.usable = model is not None  # None: fewer than two papers, or no word they share
         if model is not None:
             rows, self.vocabulary = model
             self.matrix = rows.matrix()
-            self.pool_columns = self.matrix[pool.indices].T.tocsr()  # terms x pool papers
 
     def add_library(self, path: str, library: Library) -> None:
         """Project a library's entries into the papers' vocabulary and weights."""
@@ -252,13 +245,8 @@ class Likeness:
             vectors = project([entry_text(e) for e in library.entries], self.vocabulary).matrix()
             self.libraries[path] = (vectors, library)
 
-    def scores(self, refs: LikeRefs) -> LikeScores | None:
-        """Return how alike each pool paper is to ``refs``; None when they hold nothing to compare."""
-        import numpy as np
-        import scipy.sparse
-
-        if not self.usable:
-            return None
+    def _entries(self, refs: LikeRefs) -> tuple[list, list[str], set[str]]:
+        """Return the vectors of a subscriber's entries, their titles, and the ids of the papers among them."""
         parts, titles, ids = [], [], set()
         if refs.paper_rows:
             parts.append(self.matrix[list(refs.paper_rows)])
@@ -270,16 +258,50 @@ class Likeness:
             parts.append(vectors)
             titles += [entry.title or shorten_words(entry.abstract, 80) for entry in library.entries]
             ids.update(entry.arxiv_id for entry in library.entries if entry.arxiv_id)
-        if not parts:
-            return None
-        products = (scipy.sparse.vstack(parts).tocsr() @ self.pool_columns).toarray()  # entries x pool
-        own = self.pool.keys_mask(frozenset(ids))
-        for title in titles:
-            pos = self.pool.titles.get(title_key(title))
-            if pos is not None:
-                own[pos] = True
-        best = np.rint(products.max(axis=0) * _SCALE).astype(np.int64)
-        return LikeScores(best, products.argmax(axis=0), titles, own, len(titles))
+        return parts, titles, ids
+
+    def scores(self, pool: Pool, refs: dict[int, LikeRefs]) -> dict[int, LikeScores]:
+        """Return, for each subscriber of ``refs``, how alike each paper of ``pool`` is to their library.
+
+        All subscribers' entries go through a few large products with the
+        pool's vectors, not one small product each.
+        """
+        import numpy as np
+        import scipy.sparse
+
+        if not self.usable or not refs or pool.size == 0:
+            return {}
+        columns = self.matrix[pool.indices].T.tocsr()  # terms x pool papers
+        found: dict[int, LikeScores] = {}
+        batch: list[tuple[int, object, list[str], set[str]]] = []
+
+        def flush() -> None:
+            stacked = scipy.sparse.vstack([vectors for _i, vectors, _t, _ids in batch]).tocsr()
+            products = (stacked @ columns).toarray()  # entries x pool papers
+            start = 0
+            for index, vectors, titles, ids in batch:
+                part = products[start: start + vectors.shape[0]]
+                start += vectors.shape[0]
+                own = pool.keys_mask(frozenset(ids))
+                own[[pool.titles[key] for key in map(title_key, titles) if key in pool.titles]] = True
+                found[index] = LikeScores(np.rint(part.max(axis=0) * _SCALE).astype(np.int64),
+                                          part.argmax(axis=0), titles, own)
+            batch.clear()
+
+        rows = 0
+        for index in sorted(refs):
+            parts, titles, ids = self._entries(refs[index])
+            if not parts:
+                continue
+            vectors = scipy.sparse.vstack(parts).tocsr() if len(parts) > 1 else parts[0]
+            if batch and rows + vectors.shape[0] > _PRODUCT_ROWS:
+                flush()
+                rows = 0
+            batch.append((index, vectors, titles, ids))
+            rows += vectors.shape[0]
+        if batch:
+            flush()
+        return found
 
 
 def shorten_words(text: str, limit: int) -> str:
@@ -288,51 +310,73 @@ def shorten_words(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
 
 
-def read_likes(papers: Sequence[Paper], pool: Pool, roster: Roster, due: Sequence[int], content_dir: Path,
-               keep_going: bool, read: Callable[[Path, str], Library],
-               warnings: list[str]) -> tuple[Likeness | None, dict[int, LikeRefs]]:
-    """Read the `like` items of the due subscribers who have them, each library file once."""
+def _read_one(read: Callable[[Path, str], Library], path: Path) -> Library | ContentError:
+    """Read one library; a ContentError is returned, not raised, so that workers hand it back."""
+    try:
+        return read(path, str(path))
+    except ContentError as exc:
+        return exc
+
+
+def read_likes(papers: Sequence[Paper], roster: Roster, due: Sequence[int], content_dir: Path,
+               keep_going: bool, read: Callable[[Path, str], Library], warnings: list[str],
+               jobs: int = 1) -> tuple[Likeness | None, dict[int, LikeRefs]]:
+    """Read the `like` items of the due subscribers who have them, each library file once.
+
+    Libraries are read in ``jobs`` processes (bibtexparser spends about
+    0.3 ms on an entry), while the papers' vectors are made.
+    """
+    from ..parallel import WorkerMap
+
     wanting = [i for i in due if roster.subscribers[i].like]
     if not wanting:
         return None, {}
-    likeness = Likeness(papers, pool)
+    files = list(dict.fromkeys(library_path(content_dir, item) for i in wanting
+                               for item in roster.subscribers[i].like if like_arxiv_id(item) is None))
+    with WorkerMap(_read_files, [files[n::max(jobs, 1)] for n in range(max(jobs, 1))] if files else [],
+                   read, jobs) as reading:
+        likeness = Likeness(papers)
+        results = dict(item for chunk in reading for item in chunk)
     if not likeness.usable:
         warnings.append("the corpus has too few papers to compare with libraries: 'like' is left out")
         return None, {}
-    by_id = {paper.arxiv_id: index for index, paper in enumerate(papers) if paper.arxiv_id}
     failed: set[str] = set()
+    for path in files:
+        result = results[str(path)]
+        if isinstance(result, ContentError):
+            if not keep_going:
+                raise result
+            warnings.append(f"{result} (left out of 'like')")
+            failed.add(str(path))
+        else:
+            warnings.extend(result.warnings)
+            likeness.add_library(str(path), result)
+    by_id = {paper.arxiv_id: index for index, paper in enumerate(papers) if paper.arxiv_id}
     refs: dict[int, LikeRefs] = {}
     for index in wanting:
         subscriber = roster.subscribers[index]
-        paper_rows, files = [], []
+        paper_rows, found = [], []
         for position, item in enumerate(subscriber.like):
-            found = like_arxiv_id(item)
-            if found is not None:
-                if found in by_id:
-                    paper_rows.append(by_id[found])
-                else:
-                    warnings.append(f"{roster.like_place(index, position)}: arXiv id {found} is not in the "
-                                    f"corpus, left out of {subscriber.address}'s 'like'")
-                continue
-            shown = str(library_path(content_dir, item))
-            if shown not in likeness.libraries and shown not in failed:
-                try:
-                    library = read(library_path(content_dir, item), shown)
-                except ContentError as exc:
-                    if not keep_going:
-                        raise
-                    warnings.append(f"{exc} (left out of 'like')")
-                    failed.add(shown)
-                    continue
-                warnings.extend(library.warnings)
-                likeness.add_library(shown, library)
-            if shown in likeness.libraries:
-                files.append(shown)
-        if not paper_rows and not files:
+            arxiv = like_arxiv_id(item)
+            if arxiv is None:
+                shown = str(library_path(content_dir, item))
+                if shown not in failed:
+                    found.append(shown)
+            elif arxiv in by_id:
+                paper_rows.append(by_id[arxiv])
+            else:
+                warnings.append(f"{roster.like_place(index, position)}: arXiv id {arxiv} is not in the "
+                                f"corpus, left out of {subscriber.address}'s 'like'")
+        if not paper_rows and not found:
             warnings.append(f"{roster.path}: {subscriber.address}: nothing in 'like' could be used, "
                             f"so it is left out")
-        refs[index] = LikeRefs(tuple(dict.fromkeys(paper_rows)), tuple(dict.fromkeys(files)))
+        refs[index] = LikeRefs(tuple(dict.fromkeys(paper_rows)), tuple(dict.fromkeys(found)))
     return likeness, refs
+
+
+def _read_files(read: Callable[[Path, str], Library], paths: list[Path]) -> list[tuple[str, Library | ContentError]]:
+    """Read some libraries (a worker's task)."""
+    return [(str(path), _read_one(read, path)) for path in paths]
 
 
 # -- choosing ---------------------------------------------------------------
@@ -345,18 +389,19 @@ def not_their_day(subscriber: Subscriber) -> str:
 def select_digests(papers: Sequence[Paper], config: SiteConfig, day: dt.date, roster: Roster,
                    history: History, content_dir: Path, *, only: frozenset[int] | None = None,
                    again: bool = False, keep_going: bool = False,
-                   read: Callable[[Path, str], Library] = read_library) -> Choices:
+                   read: Callable[[Path, str], Library] = read_library, jobs: int = 1) -> Choices:
     """Choose ``day``'s papers for the subscribers of ``roster`` (those at positions ``only``, when given).
 
     ``papers`` are ranked, best first. A subscriber whose message of ``day``
     the outbox holds gets "already sent", unless ``again`` (a preview of that
     very message: its plan leaves out only other days' papers, so it is the
     same). A library that cannot be read is a ContentError, or with
-    ``keep_going`` a warning, and the file is left out.
+    ``keep_going`` a warning, and the file is left out. ``jobs`` processes
+    read the libraries; the choice is the same for any number.
     """
     warnings: list[str] = []
     outcomes: dict[int, Selection | NoMessage] = {}
-    due: list[int] = []
+    due: dict[str, list[int]] = {"daily": [], "weekly": []}
     for index, subscriber in enumerate(roster.subscribers):
         if only is not None and index not in only:
             continue
@@ -366,46 +411,41 @@ def select_digests(papers: Sequence[Paper], config: SiteConfig, day: dt.date, ro
             outcomes[index] = NoMessage(subscriber, "already sent", f"their message of {day.isoformat()} "
                                                                     f"is in the outbox")
         else:
-            due.append(index)
-    chosen_for = [roster.subscribers[i] for i in due]
-    daily = daily_papers(papers, day)
-    weekly = weekly_papers(papers, day, config) if any(s.cadence == "weekly" for s in chosen_for) else []
-    query_words = frozenset(w for s in chosen_for for item in s.keywords + s.exclude for w in phrase(item))
-    pool = Pool(papers, daily + weekly, query_words, any(s.authors for s in chosen_for))
-    windows = {"daily": (pool.ranks(daily), len(daily)), "weekly": (pool.ranks(weekly), len(weekly))}
-    likeness, refs = read_likes(papers, pool, roster, due, content_dir, keep_going, read, warnings)
-    for index in due:
-        subscriber = roster.subscribers[index]
-        ranks, count = windows[subscriber.cadence]
-        scores = likeness.scores(refs[index]) if likeness is not None and index in refs else None
-        outcomes[index] = choose(subscriber, day, pool, ranks, count, scores, history, config.digest.size)
+            due[subscriber.cadence].append(index)
+    likeness, refs = read_likes(papers, roster, due["daily"] + due["weekly"], content_dir, keep_going, read,
+                                warnings, jobs)
+    for cadence, indices in due.items():
+        if not indices:
+            continue
+        subscribers = [roster.subscribers[i] for i in indices]
+        ordered = weekly_papers(papers, day, config) if cadence == "weekly" else daily_papers(papers, day)
+        query_words = frozenset(w for s in subscribers for item in s.keywords + s.exclude for w in phrase(item))
+        pool = Pool(papers, ordered, query_words, any(s.authors for s in subscribers))
+        scores = likeness.scores(pool, {i: refs[i] for i in indices if i in refs}) if likeness else {}
+        for index in indices:
+            outcomes[index] = choose(roster.subscribers[index], day, pool, scores.get(index), history,
+                                     config.digest.size)
     return Choices(tuple(outcomes[i] for i in sorted(outcomes)), tuple(warnings))
 
 
-def choose(subscriber: Subscriber, day: dt.date, pool: Pool, ranks: "np.ndarray", count: int,
-           scores: LikeScores | None, history: History, default_size: int) -> Selection | NoMessage:
-    """Return one subscriber's papers for ``day`` from a window of the pool, or why there are none.
-
-    ``ranks`` gives each pool paper's place in the window, ``count`` or more
-    for papers outside it.
-    """
+def choose(subscriber: Subscriber, day: dt.date, pool: Pool, scores: LikeScores | None, history: History,
+           default_size: int) -> Selection | NoMessage:
+    """Return one subscriber's papers for ``day`` from their window's pool, or why there are none."""
     import numpy as np
 
     weekly = subscriber.cadence == "weekly"
     first_day = day - dt.timedelta(days=WEEK_DAYS - 1) if weekly else day
-    if count == 0:
+    if pool.size == 0:
         span = f"the 7 days to {day.isoformat()}" if weekly else f"on {day.isoformat()}"
         return NoMessage(subscriber, "nothing new", f"no papers seen {span}")
-    window = ranks < count
     # Followed authors: always in, whatever else the preferences say.
     by_author = pool.empty()
     named: dict[int, list[str]] = {}
     for author in subscriber.authors:
         for pos, written in pool.authors.get(name_key(author), ()):
-            if window[pos]:
-                by_author[pos] = True
-                named.setdefault(pos, []).append(written)
-    others = window & ~by_author
+            by_author[pos] = True
+            named.setdefault(pos, []).append(written)
+    others = ~by_author
     if subscriber.topics:
         others &= pool.topics_mask(subscriber.topics)
     keyword_masks = [(item, pool.phrase_mask(phrase(item))) for item in subscriber.keywords]
@@ -417,16 +457,19 @@ def choose(subscriber: Subscriber, day: dt.date, pool: Pool, ranks: "np.ndarray"
     if scores is not None:
         alike = (scores.best >= round(LIKE_MIN_SIMILARITY * _SCALE)) & ~scores.own
         others &= alike
-    matching = int((by_author | others).sum())
-    sent = pool.keys_mask(history.papers_sent(subscriber.address, day))
-    authors_new = np.flatnonzero(by_author & ~sent)
-    authors_new = authors_new[np.argsort(ranks[authors_new], kind="stable")]
-    others_new = np.flatnonzero(others & ~sent)
-    if scores is not None:  # most alike first; equally alike in window order
-        others_new = others_new[np.lexsort((ranks[others_new], -scores.best[others_new]))]
-    else:
-        others_new = others_new[np.argsort(ranks[others_new], kind="stable")]
+    sent = history.papers_sent(subscriber.address, day)
+    if sent:
+        sent_mask = pool.keys_mask(sent)
+        matching = int(by_author.sum() + others.sum())
+        by_author &= ~sent_mask
+        others &= ~sent_mask
+    authors_new = np.flatnonzero(by_author)  # in window order: positions are ranks
+    others_new = np.flatnonzero(others)
+    if not sent:
+        matching = len(authors_new) + len(others_new)
     room = max(0, (subscriber.size or default_size) - len(authors_new))
+    if scores is not None:  # most alike first; equally alike in window order
+        others_new = others_new[np.argsort(-scores.best[others_new], kind="stable")]
     chosen = [*authors_new.tolist(), *others_new[:room].tolist()]
     if not chosen:
         if matching == 1:
@@ -434,8 +477,8 @@ def choose(subscriber: Subscriber, day: dt.date, pool: Pool, ranks: "np.ndarray"
         if matching:
             return NoMessage(subscriber, "nothing new", f"all {matching} matching papers already sent")
         where = "the week's" if weekly else "the day's"
-        noun = "paper" if count == 1 else "papers"
-        return NoMessage(subscriber, "nothing new", f"none of {where} {count} {noun} matches their preferences")
+        noun = "paper" if pool.size == 1 else "papers"
+        return NoMessage(subscriber, "nothing new", f"none of {where} {pool.size} {noun} matches their preferences")
     picks = []
     for pos in chosen:
         paper = pool.paper(pos)
@@ -448,4 +491,4 @@ def choose(subscriber: Subscriber, day: dt.date, pool: Pool, ranks: "np.ndarray"
             reasons.append(Reason("topic", (in_chosen or list(paper.topics) or ["other"])[0]))
         picks.append(Pick(paper, tuple(reasons)))
     return Selection(subscriber, day, subscriber.cadence, first_day, tuple(picks),
-                     scores.entries if scores is not None else 0)
+                     len(scores.titles) if scores is not None else 0)
