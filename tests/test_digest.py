@@ -259,3 +259,46 @@ def test_html_digest_fits_small_and_wide_screens(browser, sample_site, width):
         assert not page.locator(".preheader").is_visible()
     finally:
         page.close()
+
+
+# -- why each paper is there; weeks; one subscriber's preview -------------------
+
+def test_the_sites_digest_says_each_paper_is_top_in_its_topic():
+    digest = render_digest(sample_data(), make_environment(), DAY)
+    assert [item.why for group in digest.view.groups for item in group.items] == [
+        ("top in Mixture of experts",), ("top in Mixture of experts",), ("top in Retrieval and search",)]
+    assert "Why: top in Retrieval and search" in digest.text
+    assert re.search(r"<b[^>]*>Why:</b> top in Retrieval and search</p>", digest.html)  # styles inlined
+
+
+@pytest.mark.parametrize("first, last, label", [
+    (dt.date(2025, 3, 8), dt.date(2025, 3, 14), "8–14 March 2025"),
+    (dt.date(2025, 2, 26), dt.date(2025, 3, 4), "26 February – 4 March 2025"),
+    (dt.date(2024, 12, 29), dt.date(2025, 1, 4), "29 December 2024 – 4 January 2025"),
+])
+def test_week_labels(first, last, label):
+    from paperwire.render.digest import week_label
+
+    assert week_label(first, last) == label
+
+
+def test_digest_command_previews_one_subscriber_and_names_an_unknown_one(tmp_path, capsys):
+    content = make_content(tmp_path, copy_sample_corpus=True)
+    (content / "subscribers.yaml").write_text(
+        "subscribers:\n  - address: ada@example.org\n    keywords: [retrieval]\n"
+        "  - address: alan@example.org\n    cadence: weekly\n")
+    out = tmp_path / "out"
+    assert main(["digest", "--subscriber", "ada@example.org", "--content", str(content), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    names = sorted(p.name for p in (out / "digest").iterdir())
+    assert names == ["2025-03-14_ada@example.org.eml", "2025-03-14_ada@example.org.html",
+                     "2025-03-14_ada@example.org.txt"]
+    assert printed[:3] == [str(out / "digest" / n) for n in (names[1], names[2], names[0])]
+    assert "Why: matches 'retrieval'" in (out / "digest" / names[2]).read_text()
+    # A weekly subscriber on another day: nothing written, and why.
+    assert main(["digest", "--subscriber", "alan@example.org", "--content", str(content), "--out", str(out)]) == 0
+    assert capsys.readouterr().out.strip() == ("not their day: alan@example.org (weekly, on mondays); "
+                                               "nothing written")
+    assert main(["digest", "--subscriber", "ada@exampel.org", "--content", str(content), "--out", str(out)]) == 2
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert line.endswith("subscribers.yaml: no subscriber 'ada@exampel.org' (did you mean 'ada@example.org'?)")
