@@ -268,7 +268,7 @@ def test_the_sites_digest_says_each_paper_is_top_in_its_topic():
     assert [item.why for group in digest.view.groups for item in group.items] == [
         ("top in Mixture of experts",), ("top in Mixture of experts",), ("top in Retrieval and search",)]
     assert "Why: top in Retrieval and search" in digest.text
-    assert re.search(r"<b[^>]*>Why:</b> top in Retrieval and search</p>", digest.html)  # styles inlined
+    assert re.search(r"<strong[^>]*>Why:</strong> top in Retrieval and search</p>", digest.html)  # styles inlined
 
 
 @pytest.mark.parametrize("first, last, label", [
