@@ -83,7 +83,8 @@ def test_edit_is_rebuilt_and_served_and_ctrl_c_exits_cleanly(preview):
     assert VERSION_PATH not in built  # ...into responses only, never into the built files
     edit(content, "The second version of this abstract. " + ABSTRACT)
     wait_for(lambda: "second version" in fetch(url + "papers/alpha-paper/"), "the edited page")
-    assert fetch(url + VERSION_PATH[1:]) != "0"
+    # The version is bumped once the build has returned, a moment after its pages are in place.
+    wait_for(lambda: fetch(url + VERSION_PATH[1:]) != "0", "the new build's version")
     with urllib.request.urlopen(url + "feed.json", timeout=10) as response:  # JSON Feed's own media type
         assert response.headers["Content-Type"] == "application/feed+json"
     process.send_signal(signal.SIGINT)
