@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-# Not under fixtures/: test_fuzz reads every entry there as a file.
+# Apart from fixtures/, whose files test_fuzz mutates as corpus files: these are replayed as they are.
 FIXTURES = Path(__file__).resolve().parent / "fetch_fixtures"
 
 
