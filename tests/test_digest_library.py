@@ -76,6 +76,7 @@ def test_input_and_include_never_read_another_file():
     ("nothing.bib", b"% only a comment\n@book{x, year={2020}}\n", "no usable entries (1 could not be read)"),
     ("many.bib", b"".join(b"@misc{k%d, title={T}}\n" % i for i in range(10_001)), "more than 10,000 BibTeX"),
     ("object.json", b'{"title": "not a list"}', "not valid JSON: expected an array"),
+    ("deep.json", b"[" + b"[" * 100_000 + b"]" * 100_000 + b"]", "not valid CSL-JSON: nested too deeply"),
 ])
 def test_unusable_files_are_one_clear_error(tmp_path, name, data, message):
     path = tmp_path / name
@@ -129,12 +130,16 @@ def test_a_fifo_is_refused_without_blocking(tmp_path):
 
 
 def test_hostile_bibtex_is_handled_quickly(tmp_path):
-    """Unclosed braces by the million: bibtexparser reports one failed block, and no traceback."""
+    """Unclosed braces by the hundred thousand: bibtexparser reports one failed block, and no traceback."""
     path = tmp_path / "braces.bib"
     path.write_text("@misc{a, title={Fine}}\n@article{x, title={" + "{" * 200_000 + "\n")
     library = read_library(path, "braces.bib")
     assert [e.title for e in library.entries] == ["Fine"]
     assert library.warnings == ("braces.bib:2: not a valid BibTeX entry, skipped",)
+    nested = tmp_path / "nested.bib"  # closed, but deep: LaTeX cleaning must not recurse on it
+    nested.write_text("@misc{a, title={" + "{" * 50_000 + "x" + "}" * 50_000 + "},\n abstract={"
+                      + "\\textbf{" * 20_000 + "y" + "}" * 20_000 + "}}\n")
+    assert len(read_library(nested, "nested.bib").entries) == 1
 
 
 def _content_with_library(tmp_path: Path, name: str, data: bytes) -> Path:

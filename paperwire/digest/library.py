@@ -158,6 +158,8 @@ def _read_csl_json(text: str, shown: str) -> tuple[list[LibraryEntry], list[str]
             line, item = next(items)
         except StopIteration:
             break
+        except RecursionError:  # arrays in arrays by the thousand: json gives up, and so do we
+            raise ContentError(shown, None, "not valid CSL-JSON: nested too deeply") from None
         except ContentError as exc:
             # The JSON breaks here: what came before is whole, what follows cannot be trusted.
             if not entries:
