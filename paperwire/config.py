@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import functools
 import re
 import types
 import typing
@@ -144,8 +145,7 @@ class _Loader:
         if not isinstance(node, yaml.MappingNode):
             self.error(node, f"{where or 'the file'} must be a mapping of keys to values")
             return None
-        hints = typing.get_type_hints(cls)
-        fields = {f.name: f for f in dataclasses.fields(cls)}
+        hints, fields = _schema(cls)
         values: dict[str, Any] = {}
         for key_node, value_node in node.value:
             key = key_node.value
@@ -198,6 +198,12 @@ class _Loader:
             self.error(node, f"'{name}' must be a {hint.__name__}, not {node.value!r}")
             return None
         return value
+
+
+@functools.cache
+def _schema(cls: type) -> tuple[dict[str, Any], dict[str, dataclasses.Field]]:
+    """Return a record type's field types and fields: asked once per entry, and get_type_hints is slow."""
+    return typing.get_type_hints(cls), {f.name: f for f in dataclasses.fields(cls)}
 
 
 def _allows_none(hint: Any) -> bool:
