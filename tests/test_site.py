@@ -8,6 +8,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urldefrag, urljoin, urlparse
 
+import pytest
+
 from paperwire.pipeline import build
 
 from .helpers import check_html, make_content
@@ -183,3 +185,53 @@ def test_links_work_under_a_sub_path(tmp_path):
         for link in parse(page).links:
             assert not link.startswith("/"), (page, link)
     assert "https://example.org/project/papers/alpha-paper/" in (tmp_path / "site/sitemap.xml").read_text()
+
+
+FIXTURES = Path(__file__).parent / "fixtures"
+# A site's own paper.html, rendered by a build, must be what Jinja itself renders from it: through the
+# chrome rendered once where that can stand for it (render/shell.py), in full where it cannot.
+OWN_PAPER_TEMPLATES = {
+    "the theme's": None,
+    "own blocks": """{% extends "base.html" %}
+{% block head %}{{ super() }}<meta name="short" content="{{ paper.title|truncate(12) }}">{% endblock %}
+{% block main %}<h1>{{ paper.title|upper }}</h1>{{ chips(paper.topics, root) }}
+{% for other in related %}<a href="{{ root }}{{ other.url }}">{{ other.title }}</a>{% endfor %}{% endblock %}
+""",
+    "the chrome's values changed": """{% extends "base.html" %}{% set page_title = page_title|upper ~ "!" %}
+{% block main %}{{ paper.abstract }} {{ description }}{% endblock %}""",
+    "no base": """<!DOCTYPE html><title>{{ page_title }}</title><p>{{ paper.authors_text }} · {{ canonical }}</p>
+""",
+}
+
+
+@pytest.mark.parametrize("name", OWN_PAPER_TEMPLATES)
+def test_paper_pages_are_what_jinja_renders_from_the_sites_paper_template(tmp_path, name):
+    import jinja2
+
+    from paperwire.pipeline import gather
+    from paperwire.records import evolve
+    from paperwire.related import related_papers
+    from paperwire.render.environment import THEME_DIR, make_environment
+    from paperwire.render.site import SiteRenderer
+
+    content = make_content(tmp_path, copy_sample_corpus=True, corpus={
+        "hf-daily/2026-06-12.json": (FIXTURES / "hf_daily_2026.json").read_text(encoding="utf-8")})
+    with (content / "site.yaml").open("a", encoding="utf-8") as site_yaml:
+        site_yaml.write("\nsearch:\n  enabled: false\n")  # Pagefind is not what is tested here
+    if OWN_PAPER_TEMPLATES[name] is not None:
+        (content / "templates").mkdir()
+        (content / "templates/paper.html").write_text(OWN_PAPER_TEMPLATES[name], encoding="utf-8")
+    build(content, tmp_path / "one", jobs=1)
+    build(content, tmp_path / "two", jobs=2)
+    data = gather(content)
+    data = evolve(data, related=related_papers(data.papers))
+    renderer = SiteRenderer(data, make_environment(content))
+    # Plain Jinja: a fresh environment of the same settings, no cache, one full render a page.
+    plain = jinja2.Environment(loader=jinja2.FileSystemLoader([str(content / "templates"), str(THEME_DIR)]),
+                               autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True,
+                               lstrip_blocks=True, keep_trailing_newline=True).get_template("paper.html")
+    for paper in data.papers:
+        path, context = renderer.paper_page_context(paper.slug)
+        expected = plain.render(renderer.values(path, **context))
+        assert (tmp_path / "one" / path).read_text(encoding="utf-8") == expected, path
+        assert (tmp_path / "two" / path).read_bytes() == expected.encode("utf-8"), path

@@ -15,7 +15,7 @@ from ..pages import MarkdownPage
 from ..config import SiteConfig
 from .api import dumps
 from ..classify import OTHER
-from .shell import PageShell
+from .shell import PageShell, RepeatedTemplate
 from .org_pages import org_list_pages, org_sitemap_urls, org_slugs, orgs_index
 from .window_pages import latest_window_links, render_windows, window_links, window_urls, with_links
 from ..rank import newest_date
@@ -87,6 +87,18 @@ class PaperLink(NamedTuple):
 
     title: str
     url: str  # site-relative
+
+
+class SitemapEntry(NamedTuple):
+    """One URL of the sitemap.
+
+    A named tuple, not a dict: ``entry.loc`` on a dict makes Jinja raise
+    and catch an AttributeError before it looks the key up, which was most
+    of the sitemap's time at 20,000 papers. ``entry["loc"]`` works too.
+    """
+
+    loc: str  # absolute
+    lastmod: str | None = None
 
 
 class ListItem(NamedTuple):
@@ -233,9 +245,14 @@ class SiteRenderer:
             # papers the views would be tens of megabytes.
             # The score's parts change every day, like the lists that show them; paper pages never show them.
             why = why_view(self.papers[slug], self.newest, self.config.trending)
-            html = self._items[slug] = Markup(self.env.get_template("_paper_item.html").render(
-                paper=self._new_view(slug), why=why, root=Markup(ROOT_MARK), chips=self.chips))
+            html = self._items[slug] = Markup(self.entry_template.render(
+                dict(paper=self._new_view(slug), why=why, root=Markup(ROOT_MARK), chips=self.chips)))
         return html
+
+    @functools.cached_property
+    def entry_template(self) -> RepeatedTemplate:
+        """_paper_item.html, rendered once for every paper."""
+        return RepeatedTemplate(self.env.get_template("_paper_item.html"))
 
     def render(self, template: str, path: str, **context: Any) -> Output:
         """Render ``template`` as the page at ``path``."""
@@ -243,17 +260,22 @@ class SiteRenderer:
 
     def html(self, template: str, path: str, **context: Any) -> str:
         """Return ``template`` rendered as the page at ``path``."""
+        values = self.values(path, **context)
+        if template in MANY_PAGE_TEMPLATES:
+            # The same page as the plain render below (shell.py checks it), the chrome rendered once.
+            return self._shell(template, values["root"], values["section"], values["alternates"]).render(values)
+        return self.env.get_template(template).render(values)
+
+    def values(self, path: str, **context: Any) -> dict[str, Any]:
+        """Return what the template of the page at ``path`` sees: ``context`` and the values every page has."""
         context.setdefault("page_title", "")
         context.setdefault("description", self.config.description)
         context.setdefault("alternates", feed_links("", self.config.title))  # a page with no list of its own
         context.setdefault("section", "")
         # A relative root is dots and slashes: marked safe, it skips escaping.
         root = context.pop("root", None) or Markup(root_for(path))
-        values = dict(site=self.site, root=root, canonical=self.config.base_url + page_url(path),
-                      chips=self.chips, **context)
-        if template in MANY_PAGE_TEMPLATES:
-            return self._shell(template, root, context["section"], context["alternates"]).render(values)
-        return self.env.get_template(template).render(values)
+        return dict(site=self.site, root=root, canonical=self.config.base_url + page_url(path), chips=self.chips,
+                    **context)
 
     def _shell(self, template: str, root: str, section: str, alternates: tuple) -> PageShell:
         key = (template, root, section, alternates)
@@ -317,10 +339,15 @@ class SiteRenderer:
                     "count": len(members[t.slug])} for t in self.page_topics]
         yield self.render("topics.html", "topics/index.html", topics=entries, page_title="Topics", section="topics")
 
+    @functools.cached_property
+    def links(self) -> dict[str, PaperLink]:
+        """Every paper as a related paper links to it: each is on about six pages' lists, made once."""
+        return {slug: PaperLink(paper.title, paper.url) for slug, paper in self.papers.items()}
+
     def paper_context(self, slug: str) -> tuple[PaperView, tuple[PaperLink, ...], HistoryView | None]:
         """Return what a paper page shows: its view, links to its related papers, and its sightings' chart."""
-        related = tuple(PaperLink(self.papers[other].title, self.papers[other].url)
-                        for other in self.data.related.get(slug, ()))
+        others = self.data.related.get(slug, ())
+        related = tuple(map(self.links.__getitem__, others)) if others else ()
         return self.view(slug), related, history_view(self.papers[slug])
 
     def forget_views(self) -> None:
@@ -344,11 +371,16 @@ class SiteRenderer:
                 self.org_urls.get(p.details.organization.name) if p.details.organization else None)
 
     def paper_page(self, slug: str) -> Output:
+        path, context = self.paper_page_context(slug)
+        return self.render("paper.html", path, **context)
+
+    def paper_page_context(self, slug: str) -> tuple[str, dict[str, Any]]:
+        """Return the path of a paper's page and what paper.html is given for it (``values`` adds the rest)."""
         paper = self.papers[slug]
         view, related, history = self.paper_context(slug)
-        return self.render("paper.html", f"{paper.url}index.html", paper=view, related=related, history=history,
-                           page_title=paper.title, description=view.excerpt,
-                           json_ld=Markup(dumps(self.json_ld(paper, view))))
+        return f"{paper.url}index.html", dict(paper=view, related=related, history=history, page_title=paper.title,
+                                              description=view.excerpt,
+                                              json_ld=Markup(dumps(self.json_ld(paper, view))))
 
     def search_source(self, slug: str) -> Output:
         """Return what Pagefind indexes for a paper: its page, from a renderer that may not know related papers yet.
@@ -426,13 +458,12 @@ class SiteRenderer:
 
     def sitemap(self) -> Iterator[Output]:
         base = self.config.base_url
-        entries = [{"loc": base, "lastmod": None}, {"loc": base + "topics/", "lastmod": None},
-                   {"loc": base + "days/", "lastmod": None}, {"loc": base + "feeds/", "lastmod": None}]
-        entries += [{"loc": base + self.topic_links[t.slug].url, "lastmod": None} for t in self.page_topics]
-        entries += [{"loc": base + url, "lastmod": None}
+        entries = [SitemapEntry(base + url) for url in ("", "topics/", "days/", "feeds/")]
+        entries += [SitemapEntry(base + self.topic_links[t.slug].url) for t in self.page_topics]
+        entries += [SitemapEntry(base + url)
                     for url in (*window_urls(self.data.papers), *org_sitemap_urls(self.org_slugs))]
-        entries += [{"loc": base + p.url, "lastmod": None} for p in self.data.pages]
-        entries += [{"loc": base + p.url, "lastmod": p.last_seen.isoformat() if p.last_seen else None}
+        entries += [SitemapEntry(base + p.url) for p in self.data.pages]
+        entries += [SitemapEntry(base + p.url, p.last_seen.isoformat() if p.last_seen else None)
                     for p in sorted(self.data.papers, key=lambda p: p.slug)]
         xml = self.env.get_template("sitemap.xml").render(entries=entries)
         yield "sitemap.xml", xml.encode("utf-8")
