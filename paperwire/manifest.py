@@ -1,6 +1,6 @@
 """What the previous build was made from, so a rebuild redoes only what changed.
 
-Two levels of fingerprint, and the topics of each paper text:
+Two levels of fingerprint, the topics of each paper text and a key per search shard:
 
 * the *inputs* fingerprint covers paperwire's own code, the templates and
   every content file (corpus files by size and modification time): when it
@@ -9,7 +9,10 @@ Two levels of fingerprint, and the topics of each paper text:
   matches the last build's is linked from the previous output instead of
   being rendered and written again;
 * the topics found for each paper's text (title, abstract, categories),
-  under the same salt: a rebuild classifies only texts it has not seen.
+  under the same salt: a rebuild classifies only texts it has not seen;
+* a *shard key* covers the pages one search index shard reads (see
+  search.shard_key): a shard whose key matches is linked, not indexed,
+  and the words its index holds are kept beside the key.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ import orjson
 from .render.environment import THEME_DIR
 
 PACKAGE_DIR = Path(__file__).resolve().parent
-FORMAT = 2  # bump when the manifest's layout changes
+FORMAT = 3  # bump when the manifest's layout changes
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,7 @@ class Manifest:
     files: int  # number of files the build wrote
     pages: dict[str, str] = field(default_factory=dict)  # output path -> page key
     topics: dict[str, Any] = field(default_factory=dict)  # text key -> topic slugs (a list, as read)
+    search: dict[str, Any] = field(default_factory=dict)  # search shard -> {"key": shard key, "words": "a b …"}
 
 
 def manifest_path(out_dir: Path) -> Path:
@@ -135,10 +139,10 @@ def load_manifest(out_dir: Path) -> Manifest | None:
         data = orjson.loads(path.read_bytes())
         # Taken as read, not checked entry by entry: most builds only compare
         # ``inputs``. Whoever uses an entry checks it (see kept_topics).
-        if not (isinstance(data["pages"], dict) and isinstance(data["topics"], dict)):
+        if not all(isinstance(data[name], dict) for name in ("pages", "topics", "search")):
             return None
         return Manifest(inputs=data["inputs"], salt=data["salt"], files=data["files"], pages=data["pages"],
-                        topics=data["topics"])
+                        topics=data["topics"], search=data["search"])
     except (ValueError, KeyError, TypeError):  # orjson's decode error is a ValueError
         return None  # damaged: build everything
 
@@ -146,4 +150,5 @@ def load_manifest(out_dir: Path) -> Manifest | None:
 def dump_manifest(manifest: Manifest) -> bytes:
     # orjson: at 100,000 papers the manifest is 18 MB, which json takes 0.4 s to read and orjson 0.2 s.
     return orjson.dumps({"inputs": manifest.inputs, "salt": manifest.salt, "files": manifest.files,
-                         "pages": manifest.pages, "topics": manifest.topics}, option=orjson.OPT_SORT_KEYS)
+                         "pages": manifest.pages, "topics": manifest.topics, "search": manifest.search},
+                        option=orjson.OPT_SORT_KEYS)

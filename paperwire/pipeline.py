@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import partial
 from itertools import chain
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterator, Protocol, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Protocol, Sequence
 
 from .classify import classify
 from .config import load_site_config, load_topics
@@ -231,15 +231,16 @@ def _render_all_but_paper_pages(job: RestJob, _: None) -> list[str]:
         static_files(job.content_dir), render_site(renderer), search_page(renderer) if search else ()))
 
 
-def render_and_write(data: SiteData, content_dir: Path, staging: Staging, jobs: int,
-                     previous: Manifest | None, salt: str, timer: StageTimer) -> dict[str, str]:
+def render_and_write(data: SiteData, content_dir: Path, staging: Staging, jobs: int, previous: Manifest | None,
+                     salt: str, timer: StageTimer) -> tuple[dict[str, str], dict[str, Any]]:
     """Find related papers, render every output into ``staging``, and index the papers for search.
 
     Only the paper pages show related papers. Pagefind indexes the papers,
     and one process renders and writes everything else, while this one finds
     them; then ``jobs`` processes render the paper pages. Paper pages
-    unchanged since ``previous`` are linked, not rendered; returns the key
-    of every paper page for the next build's manifest.
+    unchanged since ``previous`` are linked, not rendered, and so are search
+    index shards. Returns the key of every paper page and of every search
+    shard (with its words), for the next build's manifest.
     """
     env = make_environment(content_dir)
     for name in sorted(MANY_PAGE_TEMPLATES | {"_paper_item.html"}):
@@ -247,12 +248,13 @@ def render_and_write(data: SiteData, content_dir: Path, staging: Staging, jobs: 
     keys: dict[str, str] = {}
     before_related = SiteRenderer(data, env)  # renders all that shows no related papers
     indexing: SearchIndexing | None = None
+    search_keys: dict[str, Any] = {}
     try:
         with Background(_render_all_but_paper_pages, RestJob(before_related, env, content_dir, staging.root),
                         jobs) as rest:
             if data.config.search.enabled:
                 # Pagefind indexes the paper pages meanwhile: their searchable part shows no related papers.
-                indexing = SearchIndexing(before_related, staging)
+                indexing = SearchIndexing(before_related, staging, previous, salt, jobs)
             data = evolve(data, related=related_papers(data.papers, jobs=jobs))
             timer.done("related")
             renderer = SiteRenderer(data, env)
@@ -266,11 +268,11 @@ def render_and_write(data: SiteData, content_dir: Path, staging: Staging, jobs: 
                     timer.step("paper pages")
             staging.register(rest.result())
         if indexing is not None:
-            indexing.finish()
+            search_keys = indexing.finish()
     finally:
         if indexing is not None:
             indexing.stop()
-    return keys
+    return keys, search_keys
 
 
 def build(content_dir: Path, out_dir: Path, keep_going: bool = False,
@@ -293,14 +295,15 @@ def build(content_dir: Path, out_dir: Path, keep_going: bool = False,
     data = gather(content_dir, keep_going, timer, jobs, known_topics)
     staging = Staging(out_dir)
     try:
-        keys = render_and_write(data, content_dir, staging, jobs, previous, salt, timer)
+        keys, search_keys = render_and_write(data, content_dir, staging, jobs, previous, salt, timer)
         timer.done("render")
         written = staging.commit()
     except BaseException:
         staging.abort()
         raise
     # Written after the swap: a manifest never describes an output that is not there.
-    save_manifest(out_dir, Manifest(inputs=inputs, salt=salt, files=written, pages=keys, topics=data.classified))
+    save_manifest(out_dir, Manifest(inputs=inputs, salt=salt, files=written, pages=keys, topics=data.classified,
+                                    search=search_keys))
     return BuildResult(
         files_read=data.files_read, papers=len(data.papers),
         sightings=sum(len(p.sightings) for p in data.papers), files_written=written,

@@ -1,24 +1,58 @@
-"""Site search: the search page, and a Pagefind index of the paper pages.
+"""Site search: the search page, and a Pagefind index of the paper pages, in shards.
+
+The papers are split into shards of at most SHARD_PAPERS, in the order they
+were first seen, and Pagefind indexes each shard on its own, one after
+another, into ``pagefind/<shard>/``; the search page merges them when it
+runs a query (Pagefind's multisite ``mergeIndex``). Pagefind needs about
+120 KB of memory a paper, so a shard, not the site, bounds it. A new day's
+papers come last and so change only the last shard or two: a shard whose
+key (what Pagefind reads of its pages) is the last build's is linked from
+the previous output, like an unchanged paper page, and only the others are
+indexed again.
+
+Merged shards alone would not find what one index finds: each shard drops
+a query word it lacks, or replaces it with the longest word it has that
+begins the query word, so a word found in one shard brings every other
+shard's pages with (say) "at" for "attend". So ``pagefind/words/`` indexes
+one page per shard holding that shard's indexed words, unstemmed: one
+index over every word of the site, which drops and replaces query words
+as an index of the whole site does. The search page asks it which shards
+have every word of the query (its pages matched) and searches those
+shards alone. It is small and made again by every build.
 
 Pagefind reads each paper page as rendered before the related papers are
-known, at its path in a scratch folder (in memory when it fits): the related
-papers lie outside the part of the page search sees, so Pagefind indexes
-these while the related papers are found and the site is rendered. It
-writes a chunked index into the staged site's ``pagefind/``; the search page
-loads ``pagefind/pagefind.js``, which fetches only the index chunks and
-result fragments a query needs.
+known, written into a scratch folder (in memory when it fits) one shard at
+a time, just before that shard is indexed: the related papers lie outside
+the part of the page search sees. All of it runs in one process beside the
+build, which meanwhile finds the related papers and renders the site. The
+first shard keeps Pagefind's scripts; the search page loads its
+``pagefind.js``, which fetches only the index chunks and result fragments a
+query needs.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import gzip
+import html
+import json
+import os
 import shutil
+import signal
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, NoReturn
 
 from .errors import ContentError
+from .manifest import page_key
+from .parallel import Background
 from .render.site import Output, SiteRenderer
-from .writer import Staging, write_outputs
+from .writer import Staging, link_outputs, write_outputs
+
+if TYPE_CHECKING:
+    from .manifest import Manifest
+    from .records import Paper
 
 SEARCH_PAGE = "search/index.html"
 BUNDLE_DIR = "pagefind"
@@ -27,7 +61,11 @@ PAPER_PAGES = "papers/*/index.html"
 # The topic chips would open every excerpt with topic names; results show the topics anyway
 # (from the article's data-pagefind-meta), and the arXiv links are not prose.
 _NOT_INDEXED = ".paper-page .chips, .paper-page .links"
-# Room a source takes in a file system, at most: a paper page (about 8 KB), its folder, rounding.
+# Papers a shard holds at most. Pagefind takes about 120 KB a paper, so about 240 MB for
+# a shard; each shard costs a query one more index chunk (about 20 KB a word), so smaller
+# shards would make queries heavier.
+SHARD_PAPERS = 2_000
+# Room a source takes in a file system, at most: a paper page (about 13 KB), its folder, rounding.
 _SOURCE_BYTES = 16_384
 # Pagefind's ready-made interfaces; the search page uses pagefind.js directly,
 # so these would only be dead weight (and third-party CSS) in the site.
@@ -35,31 +73,59 @@ _UNUSED_BUNDLE_FILES = (
     "pagefind-ui.js", "pagefind-ui.css", "pagefind-modular-ui.js", "pagefind-modular-ui.css",
     "pagefind-component-ui.js", "pagefind-component-ui.css", "pagefind-highlight.js",
 )
+# Pagefind's scripts and WebAssembly, the same in every shard: kept in the first alone,
+# which the search page loads and merges the others into.
+_SCRIPTS = ("pagefind.js", "pagefind-worker.js")
+_WASM = "wasm.*.pagefind"
+_ENTRY = "pagefind-entry.json"  # a complete shard has one
+WORDS = "words"  # the index of each shard's words, in pagefind/words/
+# What Pagefind's index chunks start with, before the CBOR of their words.
+_CHUNK_MAGIC = b"pagefind_dcd"
 
 
 class SearchIndexError(ContentError):
     """Pagefind could not index the site (reported like a content error: one line, exit 2)."""
 
 
+@dataclass(frozen=True)
+class Shard:
+    """Papers Pagefind indexes together, into ``pagefind/<name>/``."""
+
+    name: str
+    slugs: tuple[str, ...]  # in slug order, the order they are written and so numbered in
+
+
+def search_shards(papers: Iterable[Paper]) -> tuple[Shard, ...]:
+    """Split the papers into shards of SHARD_PAPERS, in the order they were first seen.
+
+    First seen, then slug: a new day's papers, the way a site grows, come
+    after all others, so they change the last shard or two and no other.
+    Papers without a date come first, so that new days still come last.
+    """
+    order = sorted(papers, key=lambda p: (p.first_seen or dt.date.min, p.slug))
+    return tuple(Shard(f"{number:03d}", tuple(sorted(p.slug for p in order[start:start + SHARD_PAPERS])))
+                 for number, start in enumerate(range(0, len(order), SHARD_PAPERS)))
+
+
 def search_page(renderer: SiteRenderer) -> Iterator[Output]:
-    """Yield the search page, which runs queries in the browser."""
+    """Yield the search page, which runs queries in the browser over every shard."""
     yield renderer.render("search.html", SEARCH_PAGE, page_title="Search", section="search",
-                          description=f"Search the papers of {renderer.config.title}.")
+                          description=f"Search the papers of {renderer.config.title}.",
+                          shards=[shard.name for shard in search_shards(renderer.data.papers)])
 
 
-def search_sources(renderer: SiteRenderer) -> Iterator[Output]:
-    """Yield what Pagefind indexes, one page per paper, in slug order.
+def search_sources(renderer: SiteRenderer, slugs: Iterable[str]) -> Iterator[Output]:
+    """Yield what Pagefind indexes of the papers ``slugs``, one page each, in the order given.
 
     Pagefind numbers pages in the order their folders are listed, which on
     many file systems is the order they were made: written in one order by
     one process, the index does not depend on the number of workers.
     """
-    for slug in sorted(renderer.papers):
+    for slug in slugs:
         yield renderer.search_source(slug)
 
 
-def pagefind_command(site: Path, bundle: Path) -> list[str]:
-    """Return the Pagefind command line that indexes the paper pages of ``site`` into ``bundle``."""
+def _pagefind_binary() -> Path:
     try:
         # The binary's own package: pagefind.service, which finds it too, first
         # imports asyncio and more, a fortieth of a second on a small site's build.
@@ -70,46 +136,254 @@ def pagefind_command(site: Path, bundle: Path) -> list[str]:
     binary = get_executable()
     if binary is None:
         raise SearchIndexError(BUNDLE_DIR, None, "the Pagefind binary was not found; install pagefind[extended]")
-    return [str(binary), "--site", str(site), "--glob", PAPER_PAGES, "--exclude-selectors", _NOT_INDEXED,
+    return Path(binary)
+
+
+def pagefind_command(site: Path, bundle: Path) -> list[str]:
+    """Return the Pagefind command line that indexes the paper pages of ``site`` into ``bundle``."""
+    return [str(_pagefind_binary()), "--site", str(site), "--glob", PAPER_PAGES, "--exclude-selectors", _NOT_INDEXED,
             "--output-path", str(bundle), "--silent"]
 
 
+def pagefind_identity() -> tuple[str, int, int]:
+    """Return what stands for the Pagefind in use: its binary's path, size and modification time."""
+    binary = _pagefind_binary()
+    stat = binary.stat()
+    return str(binary), stat.st_size, stat.st_mtime_ns
+
+
+def shard_key(renderer: SiteRenderer, salt: str, pagefind: tuple[str, int, int], shard: Shard) -> str:
+    """Return the key of a shard's index: its name, the Pagefind in use and each page it reads.
+
+    ``renderer`` knows no related papers, as when the sources are rendered:
+    each paper's key input is then that of the page Pagefind reads. The
+    first shard, which keeps Pagefind's scripts, is always named 000.
+    """
+    return page_key(salt, (shard.name, pagefind, tuple(renderer.paper_key_input(slug) for slug in shard.slugs)))
+
+
+@dataclass(frozen=True)
+class IndexJob:
+    """What the process indexing the shards needs, forked from the build."""
+
+    renderer: SiteRenderer  # knows no related papers
+    staging_root: Path
+    previous_out: Path  # the output being replaced, source of unchanged shards
+    previous: dict[str, Any]  # shard name -> what the previous build's manifest says of it (see _index_shards)
+    salt: str
+    pagefind: tuple[str, int, int]
+    shards: tuple[Shard, ...]
+    sources: tuple[Path, ...]  # a scratch folder for each shard's sources
+    words_sources: Path  # and one for the pages of the words index
+    build_pid: int
+
+
+def _stop(signum: int, _frame: object) -> NoReturn:
+    raise SystemExit(128 + signum)
+
+
+class _Indexing:
+    """Pagefind indexing one shard's sources (or the words index's) into the staged site."""
+
+    def __init__(self, job: IndexJob, name: str, sources: Path):
+        self.name, self.sources = name, sources
+        self.bundle = job.staging_root / BUNDLE_DIR / name
+        self.primary = name == job.shards[0].name
+        self.process = subprocess.Popen(pagefind_command(sources, self.bundle), stdout=subprocess.PIPE,
+                                        stderr=subprocess.PIPE, text=True)
+
+    def finish(self) -> None:
+        """Wait for Pagefind; drop what the site does not use, and the sources; or raise SearchIndexError."""
+        stdout, stderr = self.process.communicate()
+        if self.process.returncode != 0:
+            detail = (stderr or stdout).strip().splitlines()
+            reason = detail[-1] if detail else f"exit status {self.process.returncode}"
+            raise SearchIndexError(f"{BUNDLE_DIR}/{self.name}", None, f"indexing failed: {reason}")
+        unused = [self.bundle / name for name in _UNUSED_BUNDLE_FILES]
+        if not self.primary:
+            unused += [self.bundle / name for name in _SCRIPTS] + list(self.bundle.glob(_WASM))
+        for path in unused:
+            path.unlink(missing_ok=True)
+        shutil.rmtree(self.bundle / "playground", ignore_errors=True)
+        shutil.rmtree(self.sources, ignore_errors=True)
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.communicate()
+
+
+def _cbor_head(data: bytes, pos: int) -> tuple[int, int, int]:
+    """Return the major type and argument of the CBOR item at ``pos``, and where its content starts."""
+    initial = data[pos]
+    info = initial & 31
+    if info < 24:
+        return initial >> 5, info, pos + 1
+    size = 1 << (info - 24)
+    return initial >> 5, int.from_bytes(data[pos + 1:pos + 1 + size], "big"), pos + 1 + size
+
+
+def indexed_words(bundle: Path) -> set[str]:
+    """Return the words a Pagefind bundle indexed: the first item of each entry of its index chunks.
+
+    A chunk is "pagefind_dcd" and CBOR: an array holding the array of word
+    entries, each [word, pages, variants]. Only the words are read; the rest
+    is stepped over item by item (arrays add their items, strings their bytes).
+    """
+    words: set[str] = set()
+    for chunk in sorted((bundle / "index").glob("*.pf_index")):
+        data = gzip.decompress(chunk.read_bytes())
+        if not data.startswith(_CHUNK_MAGIC):
+            raise SearchIndexError(chunk.relative_to(bundle.parent.parent).as_posix(), None,
+                                   "not a Pagefind index chunk of a known format")
+        _, _, pos = _cbor_head(data, len(_CHUNK_MAGIC))
+        _, entries, pos = _cbor_head(data, pos)
+        for _ in range(entries):
+            _, items, pos = _cbor_head(data, pos)
+            _, length, pos = _cbor_head(data, pos)
+            words.add(data[pos:pos + length].decode())
+            pos += length
+            remaining = items - 1
+            while remaining:  # _cbor_head inlined: this loop steps over every number of the index
+                initial = data[pos]
+                major, value = initial >> 5, initial & 31
+                pos += 1
+                if value >= 24:
+                    size = 1 << (value - 24)
+                    value = int.from_bytes(data[pos:pos + size], "big")
+                    pos += size
+                if major == 4:  # an array: its items are next
+                    remaining += value - 1
+                elif major == 5:  # a map: its keys and values
+                    remaining += 2 * value - 1
+                elif major != 6:  # a tag is followed by its item
+                    remaining -= 1
+                    if major in (2, 3):  # bytes and text: their length is in the head
+                        pos += value
+    return words
+
+
+def _words_pages(shards: Iterable[Shard], words: dict[str, str]) -> Iterator[Output]:
+    """Yield the words index's sources: a page per shard, its words (joined in order), with no language.
+
+    With no language Pagefind does not stem them (they are stems already);
+    the search page merges the index as such and stems queries as for the
+    shards. Never published. No filter names the shard: Pagefind writes a
+    filter's values in no fixed order (see _words_shards).
+    """
+    for shard in shards:
+        yield (f"papers/{shard.name}/index.html",
+               f"<!doctype html><html><body><p>{html.escape(words[shard.name])}</p></body></html>".encode())
+
+
+def _words_shards(bundle: Path) -> Output:
+    """Return pagefind/words/shards.json: the shard of each page of the words index, by its result id.
+
+    A result's id is its fragment's name; a fragment is "pagefind_dcd" and
+    the JSON of the page, whose URL (papers/<shard>/) names the shard.
+    """
+    shards = {}
+    for fragment in sorted((bundle / "fragment").glob("*.pf_fragment")):
+        page = json.loads(gzip.decompress(fragment.read_bytes())[len(_CHUNK_MAGIC):])
+        shards[fragment.stem] = page["url"].strip("/").rpartition("/")[2]
+    return f"{BUNDLE_DIR}/{WORDS}/shards.json", json.dumps(shards, sort_keys=True).encode()
+
+
+def _link_shards(job: IndexJob, shards: Iterable[Shard]) -> None:
+    """Hard-link the unchanged shards' index files from the previous output."""
+    for shard in shards:
+        folder = job.previous_out / BUNDLE_DIR / shard.name
+        link_outputs(job.staging_root, job.previous_out,
+                     (path.relative_to(job.previous_out).as_posix() for path in sorted(folder.rglob("*"))
+                      if path.is_file()))
+
+
+def _kept_words(job: IndexJob, shard: Shard, key: str) -> str | None:
+    """Return the words the last build found in ``shard`` (joined), if its index is that build's and still there."""
+    entry = job.previous.get(shard.name)
+    if (isinstance(entry, dict) and entry.get("key") == key and isinstance(entry.get("words"), str)
+            and (job.previous_out / BUNDLE_DIR / shard.name / _ENTRY).is_file()):
+        return entry["words"]
+    return None
+
+
+def _index_shards(job: IndexJob, _: None) -> dict[str, dict[str, str]]:
+    """Link the unchanged shards and index the others one after another, then the words index.
+
+    Returns, for the next build's manifest, each shard's key and words. A
+    shard's sources are written while Pagefind indexes the one before, and
+    removed once indexed, so that they too take the room of two shards at most.
+    """
+    forked = os.getpid() != job.build_pid
+    if forked:  # a worker, which SIGTERM ends when the build stops: let Pagefind end with it
+        signal.signal(signal.SIGTERM, _stop)
+    keys = {shard.name: shard_key(job.renderer, job.salt, job.pagefind, shard) for shard in job.shards}
+    words: dict[str, str] = {}  # shard name -> the words its index holds, in order, joined by spaces
+    for shard in job.shards:
+        kept = _kept_words(job, shard, keys[shard.name])
+        if kept is not None:
+            words[shard.name] = kept
+    unchanged = [shard for shard in job.shards if shard.name in words]
+    changed = [(shard, sources) for shard, sources in zip(job.shards, job.sources) if shard.name not in words]
+    to_link = unchanged  # linked while the first changed shard is indexed
+    running: _Indexing | None = None
+    try:
+        for shard, sources in changed:
+            if forked and os.getppid() != job.build_pid:
+                raise SystemExit(1)  # the build was killed, this worker left behind: do no more
+            write_outputs(sources, search_sources(job.renderer, shard.slugs))
+            if running is not None:
+                running.finish()
+                words[running.name] = " ".join(sorted(indexed_words(running.bundle)))
+            running = _Indexing(job, shard.name, sources)
+            _link_shards(job, to_link)
+            to_link = []
+        _link_shards(job, to_link)
+        if running is not None:
+            running.finish()
+            words[running.name] = " ".join(sorted(indexed_words(running.bundle)))
+        # Written in shard order whichever shards were linked: Pagefind numbers pages in that order.
+        write_outputs(job.words_sources, _words_pages(job.shards, words))
+        running = _Indexing(job, WORDS, job.words_sources)
+        running.finish()
+        write_outputs(job.staging_root, [_words_shards(running.bundle)])
+        running = None
+    finally:
+        if running is not None:
+            running.kill()
+    return {name: {"key": keys[name], "words": words[name]} for name in keys}
+
+
 class SearchIndexing:
-    """Pagefind indexing the papers, in the background, into the staged site.
+    """The search index, made beside the build into the staged site.
 
     It starts as soon as the papers are ranked and runs while the build finds
     related papers and renders; ``finish`` waits for it and registers its files.
     """
 
-    def __init__(self, renderer: SiteRenderer, staging: Staging):
+    def __init__(self, renderer: SiteRenderer, staging: Staging, previous: Manifest | None, salt: str, jobs: int):
         self.staging = staging
-        self.process: subprocess.Popen[str] | None = None
-        if renderer.papers:  # without papers there is nothing to find, and Pagefind refuses an empty site
-            sources = staging.scratch_folder("search", len(renderer.papers) * _SOURCE_BYTES)
-            write_outputs(sources, search_sources(renderer))
-            self.process = subprocess.Popen(pagefind_command(sources, staging.root / BUNDLE_DIR),
-                                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.work: Background | None = None
+        shards = search_shards(renderer.data.papers)
+        if shards:  # without papers there is nothing to find, and Pagefind refuses an empty site
+            sources = tuple(staging.scratch_folder(f"search-{shard.name}", len(shard.slugs) * _SOURCE_BYTES)
+                            for shard in shards)
+            words_sources = staging.scratch_folder(f"search-{WORDS}", len(renderer.papers) * _SOURCE_BYTES // 10)
+            job = IndexJob(renderer, staging.root, staging.out_dir, previous.search if previous else {}, salt,
+                           pagefind_identity(), shards, sources, words_sources, os.getpid())
+            self.work = Background(_index_shards, job, jobs)
 
-    def finish(self) -> None:
-        """Wait for Pagefind; register the index's files, or raise SearchIndexError."""
-        if self.process is None:
-            return
-        stdout, stderr = self.process.communicate()
-        if self.process.returncode != 0:
-            detail = (stderr or stdout).strip().splitlines()
-            reason = detail[-1] if detail else f"exit status {self.process.returncode}"
-            raise SearchIndexError(BUNDLE_DIR, None, f"indexing failed: {reason}")
+    def finish(self) -> dict[str, dict[str, str]]:
+        """Wait for the index; register its files and return each shard's key and words, or raise SearchIndexError."""
+        if self.work is None:
+            return {}
+        keys = self.work.result()
         root = self.staging.root
-        bundle = root / BUNDLE_DIR
-        for name in _UNUSED_BUNDLE_FILES:
-            (bundle / name).unlink(missing_ok=True)
-        shutil.rmtree(bundle / "playground", ignore_errors=True)
         self.staging.register(path.relative_to(root).as_posix()
-                              for path in sorted(bundle.rglob("*")) if path.is_file())
+                              for path in sorted((root / BUNDLE_DIR).rglob("*")) if path.is_file())
+        return keys
 
     def stop(self) -> None:
-        """End Pagefind early (the build failed)."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
-            self.process.communicate()
-
+        """End the indexing, and Pagefind with it (the build failed, or the index is done)."""
+        if self.work is not None:
+            self.work.close()

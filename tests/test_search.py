@@ -23,8 +23,10 @@ def tree_digest(folder: Path) -> dict[str, str]:
 
 
 def test_index_covers_every_paper_page_and_nothing_else(sample_site):
+    # The sample's 326 papers make one shard (tests/test_search_shards.py splits them).
     papers = json.loads((sample_site / "api/papers.json").read_text())
-    bundle = sample_site / "pagefind"
+    assert sorted(p.name for p in (sample_site / "pagefind").iterdir()) == ["000", "words"]
+    bundle = sample_site / "pagefind/000"
     assert (bundle / "pagefind.js").is_file() and (sample_site / "search/index.html").is_file()
     assert len(list((bundle / "fragment").iterdir())) == len(papers)
     assert not list(bundle.glob("*.html")) and not (bundle / "pagefind-ui.js").exists()
@@ -65,17 +67,19 @@ def test_index_is_the_same_whatever_the_number_of_workers(tmp_path, monkeypatch)
             shutil.rmtree(root)
 
 
-def test_search_sources_are_made_in_slug_order_by_this_process(tmp_path, monkeypatch):
-    # What the test above shows on tmpfs, checked on any file system: this
-    # process writes every paper's source for Pagefind, in slug order.
+def test_search_sources_are_made_in_slug_order_by_one_process(tmp_path, monkeypatch):
+    # What the test above shows on tmpfs, checked on any file system: one
+    # process (the indexer, forked from the build) writes every paper's source
+    # for Pagefind, in slug order. It was forked, so it tells a file.
     import paperwire.pipeline
     import paperwire.writer
 
-    made: list[str] = []
+    log = tmp_path / "made.txt"
     make_folder = paperwire.writer._make_folder
 
     def recording(folder: str) -> None:
-        made.append(folder)
+        with open(log, "a", encoding="utf-8") as handle:
+            handle.write(f"{os.getpid()} {folder}\n")
         make_folder(folder)
 
     monkeypatch.setattr(paperwire.writer, "_make_folder", recording)
@@ -83,17 +87,20 @@ def test_search_sources_are_made_in_slug_order_by_this_process(tmp_path, monkeyp
     content = make_content(tmp_path, copy_sample_corpus=True)
     build(content, tmp_path / "site", jobs=2)
     slugs = sorted(p["slug"] for p in json.loads((tmp_path / "site/api/papers.json").read_text()))
-    sources = [Path(folder) for folder in made if ".search-" in folder and Path(folder).parent.name == "papers"]
-    assert [folder.name for folder in sources] == slugs  # every folder, once, in order
-    # The sources go, removed in the background after the build.
-    scratch = sources[0].parent.parent
+    made = [line.split(" ", 1) for line in log.read_text(encoding="utf-8").splitlines()]
+    sources = [(pid, Path(folder)) for pid, folder in made
+               if ".search-" in folder and ".search-words-" not in folder and Path(folder).parent.name == "papers"]
+    assert [folder.name for _, folder in sources] == slugs  # every folder, once, in order
+    assert len({pid for pid, _ in sources}) == 1
+    # The sources go once indexed.
+    scratch = sources[0][1].parent.parent
     assert wait_until(lambda: not scratch.exists())
 
 
 def test_index_is_pagefinds_index_of_the_published_pages(sample_site, tmp_path):
-    # Pagefind indexed each paper's article alone, before the pages existed;
+    # Pagefind indexed each paper's page before the related papers were known;
     # indexing the published pages themselves, folders made in slug order
-    # like the build's sources, gives the same index.
+    # like the build's sources, gives the same index (the sample's one shard).
     import subprocess
 
     from paperwire.search import pagefind_command
@@ -107,7 +114,7 @@ def test_index_is_pagefinds_index_of_the_published_pages(sample_site, tmp_path):
             copy.parent.mkdir(parents=True)
             shutil.copyfile(page, copy)
         subprocess.run(pagefind_command(published, published / "pagefind"), check=True)
-        assert tree_digest(published / "pagefind") == tree_digest(sample_site / "pagefind") | {
+        assert tree_digest(published / "pagefind") == tree_digest(sample_site / "pagefind/000") | {
             name: digest for name, digest in tree_digest(published / "pagefind").items()
             if name.startswith(("pagefind-ui", "pagefind-modular-ui", "pagefind-component-ui", "pagefind-highlight"))}
     finally:
@@ -126,7 +133,7 @@ def test_a_sites_own_paper_template_is_what_search_indexes(tmp_path):
         '{% endblock %}', encoding="utf-8")
     build(content, tmp_path / "site")
     papers = json.loads((tmp_path / "site/api/papers.json").read_text())
-    fragments = list((tmp_path / "site/pagefind/fragment").iterdir())
+    fragments = list((tmp_path / "site/pagefind/000/fragment").iterdir())
     assert len(fragments) == len(papers)
     assert "zyxwvut" in (tmp_path / "site" / papers[0]["url"] / "index.html").read_text()
 
