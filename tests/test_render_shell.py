@@ -1,4 +1,4 @@
-"""The page chrome rendered once (render/shell.py) gives exactly the pages a full render gives; so do repeated renders."""
+"""The page chrome rendered once (render/shell.py) gives exactly the pages a full render gives, and so do entries."""
 
 from __future__ import annotations
 

@@ -232,6 +232,6 @@ def test_paper_pages_are_what_jinja_renders_from_the_sites_paper_template(tmp_pa
                                lstrip_blocks=True, keep_trailing_newline=True).get_template("paper.html")
     for paper in data.papers:
         path, context = renderer.paper_page_context(paper.slug)
-        expected = plain.render(renderer.values(path, **context))
+        expected = plain.render(renderer.page_values(path, **context))
         assert (tmp_path / "one" / path).read_text(encoding="utf-8") == expected, path
         assert (tmp_path / "two" / path).read_bytes() == expected.encode("utf-8"), path

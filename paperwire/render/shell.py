@@ -64,7 +64,7 @@ class PageShell:
                                                          tuple(name for name in self.page_vars if values[name]))
             if chrome is None:
                 return self.template.render(values)
-            in_full = self.template.render(values)  # first: an error in the template is reported as Jinja reports it
+            in_full = self.template.render(values)  # first: an error is reported as Jinja reports it
             try:
                 page = chrome.fill(values)
             except Exception:  # noqa: BLE001 - a block that needs more than its own context: full renders

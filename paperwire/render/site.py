@@ -260,13 +260,13 @@ class SiteRenderer:
 
     def html(self, template: str, path: str, **context: Any) -> str:
         """Return ``template`` rendered as the page at ``path``."""
-        values = self.values(path, **context)
+        values = self.page_values(path, **context)
         if template in MANY_PAGE_TEMPLATES:
             # The same page as the plain render below (shell.py checks it), the chrome rendered once.
             return self._shell(template, values["root"], values["section"], values["alternates"]).render(values)
         return self.env.get_template(template).render(values)
 
-    def values(self, path: str, **context: Any) -> dict[str, Any]:
+    def page_values(self, path: str, **context: Any) -> dict[str, Any]:
         """Return what the template of the page at ``path`` sees: ``context`` and the values every page has."""
         context.setdefault("page_title", "")
         context.setdefault("description", self.config.description)
@@ -375,7 +375,7 @@ class SiteRenderer:
         return self.render("paper.html", path, **context)
 
     def paper_page_context(self, slug: str) -> tuple[str, dict[str, Any]]:
-        """Return the path of a paper's page and what paper.html is given for it (``values`` adds the rest)."""
+        """Return the path of a paper's page and what paper.html is given for it (``page_values`` adds the rest)."""
         paper = self.papers[slug]
         view, related, history = self.paper_context(slug)
         return f"{paper.url}index.html", dict(paper=view, related=related, history=history, page_title=paper.title,
