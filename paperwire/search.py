@@ -67,6 +67,7 @@ _NOT_INDEXED = ".paper-page .chips, .paper-page .links"
 SHARD_PAPERS = 2_000
 # Room a source takes in a file system, at most: a paper page (about 13 KB), its folder, rounding.
 _SOURCE_BYTES = 16_384
+_WORDS_BYTES = 1 << 20  # and a shard's page of the words index: 2,000 papers have some 20,000 words
 # Pagefind's ready-made interfaces; the search page uses pagefind.js directly,
 # so these would only be dead weight (and third-party CSS) in the site.
 _UNUSED_BUNDLE_FILES = (
@@ -332,10 +333,12 @@ def _index_shards(job: IndexJob, _: None) -> dict[str, dict[str, str]]:
             if forked and os.getppid() != job.build_pid:
                 raise SystemExit(1)  # the build was killed, this worker left behind: do no more
             write_outputs(sources, search_sources(job.renderer, shard.slugs))
-            if running is not None:
-                running.finish()
-                words[running.name] = " ".join(sorted(indexed_words(running.bundle)))
+            done = running
+            if done is not None:
+                done.finish()
             running = _Indexing(job, shard.name, sources)
+            if done is not None:  # read while Pagefind indexes the next shard
+                words[done.name] = " ".join(sorted(indexed_words(done.bundle)))
             _link_shards(job, to_link)
             to_link = []
         _link_shards(job, to_link)
@@ -368,7 +371,7 @@ class SearchIndexing:
         if shards:  # without papers there is nothing to find, and Pagefind refuses an empty site
             sources = tuple(staging.scratch_folder(f"search-{shard.name}", len(shard.slugs) * _SOURCE_BYTES)
                             for shard in shards)
-            words_sources = staging.scratch_folder(f"search-{WORDS}", len(renderer.papers) * _SOURCE_BYTES // 10)
+            words_sources = staging.scratch_folder(f"search-{WORDS}", len(shards) * _WORDS_BYTES)
             job = IndexJob(renderer, staging.root, staging.out_dir, previous.search if previous else {}, salt,
                            pagefind_identity(), shards, sources, words_sources, os.getpid())
             self.work = Background(_index_shards, job, jobs)
