@@ -13,9 +13,11 @@ way and compared: on any difference, or any error, that chrome steps aside
 for full renders.
 
 The blocks are rendered by Jinja's own compiled block functions, in one
-context a page. Rendering them instead as flat templates (no inheritance)
-was no quicker: with the chrome rendered once, what a page costs is its
-blocks' expressions, one escape and attribute lookup each.
+context a page. Rendering them instead as flat templates (no inheritance),
+or the whole page as one flat template with the chrome's pieces as Markup,
+was no quicker (81 and 84 against 82 and 84 µs a paper page, 2026-12-02): with the
+chrome rendered once, what a page costs is its blocks' expressions, an
+escape and an attribute lookup each.
 """
 
 from __future__ import annotations
