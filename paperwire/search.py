@@ -18,7 +18,8 @@ one page per shard holding that shard's indexed words, unstemmed: one
 index over every word of the site, which drops and replaces query words
 as an index of the whole site does. The search page asks it which shards
 have every word of the query (its pages matched) and searches those
-shards alone. It is small and made again by every build.
+shards alone. It is small and made again by every build, unless there is
+one shard only, which is an index of the whole site.
 
 Pagefind reads each paper page as rendered before the related papers are
 known, written into a scratch folder (in memory when it fits) one shard at
@@ -345,11 +346,12 @@ def _index_shards(job: IndexJob, _: None) -> dict[str, dict[str, str]]:
         if running is not None:
             running.finish()
             words[running.name] = " ".join(sorted(indexed_words(running.bundle)))
-        # Written in shard order whichever shards were linked: Pagefind numbers pages in that order.
-        write_outputs(job.words_sources, _words_pages(job.shards, words))
-        running = _Indexing(job, WORDS, job.words_sources)
-        running.finish()
-        write_outputs(job.staging_root, [_words_shards(running.bundle)])
+        if len(job.shards) > 1:
+            # Written in shard order whichever shards were linked: Pagefind numbers pages in that order.
+            write_outputs(job.words_sources, _words_pages(job.shards, words))
+            running = _Indexing(job, WORDS, job.words_sources)
+            running.finish()
+            write_outputs(job.staging_root, [_words_shards(running.bundle)])
         running = None
     finally:
         if running is not None:

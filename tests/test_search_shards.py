@@ -214,7 +214,7 @@ def test_queries_find_the_same_papers_in_shards_as_in_one_index(tmp_path, monkey
     build(content, tmp_path / "whole")
     monkeypatch.setattr(paperwire.search, "SHARD_PAPERS", SHARD)
     build(content, tmp_path / "sharded")
-    assert shard_names(tmp_path / "whole") == ["000", "words"] and len(shard_names(tmp_path / "sharded")) == 10
+    assert shard_names(tmp_path / "whole") == ["000"] and len(shard_names(tmp_path / "sharded")) == 10
     papers = json.loads((tmp_path / "whole/api/papers.json").read_text())
     rare = rare_words(papers, 10)
     # Authors and topics are searchable too (the article's text and its topics meta).
