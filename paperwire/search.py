@@ -45,6 +45,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, NoReturn
 
+import cbor2
+
 from .errors import ContentError
 from .manifest import page_key
 from .parallel import Background
@@ -215,53 +217,23 @@ class _Indexing:
             self.process.communicate()
 
 
-def _cbor_head(data: bytes, pos: int) -> tuple[int, int, int]:
-    """Return the major type and argument of the CBOR item at ``pos``, and where its content starts."""
-    initial = data[pos]
-    info = initial & 31
-    if info < 24:
-        return initial >> 5, info, pos + 1
-    size = 1 << (info - 24)
-    return initial >> 5, int.from_bytes(data[pos + 1:pos + 1 + size], "big"), pos + 1 + size
-
-
 def indexed_words(bundle: Path) -> set[str]:
     """Return the words a Pagefind bundle indexed: the first item of each entry of its index chunks.
 
     A chunk is "pagefind_dcd" and CBOR: an array holding the array of word
-    entries, each [word, pages, variants]. Only the words are read; the rest
-    is stepped over item by item (arrays add their items, strings their bytes).
+    entries, each [word, pages, variants]. cbor2's C decoder reads a chunk
+    in about half the time that stepping over its items in Python took.
     """
     words: set[str] = set()
     for chunk in sorted((bundle / "index").glob("*.pf_index")):
         data = gzip.decompress(chunk.read_bytes())
-        if not data.startswith(_CHUNK_MAGIC):
+        try:
+            if not data.startswith(_CHUNK_MAGIC):
+                raise ValueError("no magic")
+            words.update(entry[0] for entry in cbor2.loads(data[len(_CHUNK_MAGIC):])[0])
+        except (ValueError, TypeError, IndexError, KeyError, cbor2.CBORDecodeError):
             raise SearchIndexError(chunk.relative_to(bundle.parent.parent).as_posix(), None,
-                                   "not a Pagefind index chunk of a known format")
-        _, _, pos = _cbor_head(data, len(_CHUNK_MAGIC))
-        _, entries, pos = _cbor_head(data, pos)
-        for _ in range(entries):
-            _, items, pos = _cbor_head(data, pos)
-            _, length, pos = _cbor_head(data, pos)
-            words.add(data[pos:pos + length].decode())
-            pos += length
-            remaining = items - 1
-            while remaining:  # _cbor_head inlined: this loop steps over every number of the index
-                initial = data[pos]
-                major, value = initial >> 5, initial & 31
-                pos += 1
-                if value >= 24:
-                    size = 1 << (value - 24)
-                    value = int.from_bytes(data[pos:pos + size], "big")
-                    pos += size
-                if major == 4:  # an array: its items are next
-                    remaining += value - 1
-                elif major == 5:  # a map: its keys and values
-                    remaining += 2 * value - 1
-                elif major != 6:  # a tag is followed by its item
-                    remaining -= 1
-                    if major in (2, 3):  # bytes and text: their length is in the head
-                        pos += value
+                                   "not a Pagefind index chunk of a known format") from None
     return words
 
 

@@ -134,17 +134,23 @@ class _Chrome:
 
 
 class RepeatedTemplate:
-    """A template rendered thousands of times (an entry per paper): Template.render with its globals merged once."""
+    """A template rendered thousands of times (an entry per paper): Template.render with its globals merged once.
 
-    def __init__(self, template: jinja2.Template):
+    With ``block``, that block of the template alone: only for a block that
+    needs nothing the rest of the template sets (a variable set outside it,
+    an import at the top).
+    """
+
+    def __init__(self, template: jinja2.Template, block: str | None = None):
         self.template = template
+        self.render_func = template.blocks[block] if block else template.root_render_func
         self.globals = dict(template.globals)
 
     def render(self, values: dict[str, Any]) -> str:
         template = self.template
         context = _new_context(template, self.globals, values)
         try:
-            return template.environment.concat(template.root_render_func(context))
+            return template.environment.concat(self.render_func(context))
         except Exception:  # noqa: BLE001 - as Template.render does: the error names the template's line
             template.environment.handle_exception()  # raises
 

@@ -5,16 +5,18 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator, NamedTuple, Sequence
 
 import jinja2
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from ..records import Details, Paper, Topic
 from ..pages import MarkdownPage
 from ..config import SiteConfig
 from .api import dumps
 from ..classify import OTHER
+from .environment import THEME_DIR
 from .shell import PageShell, RepeatedTemplate
 from .org_pages import org_list_pages, org_sitemap_urls, org_slugs, orgs_index
 from .window_pages import latest_window_links, render_windows, window_links, window_urls, with_links
@@ -31,6 +33,8 @@ ROOT_MARK = "<paperwire-root>"
 # shows of its own; anything else page-specific stays out of the chrome.
 MANY_PAGE_TEMPLATES = frozenset({"paper.html", "index.html", "topic.html", "day.html", "window.html", "org.html"})
 CHROME_VALUES = ("page_title", "description", "canonical")
+# What makes a paper page's searchable part: while all are the theme's own, search reads its article alone.
+_SEARCHED_TEMPLATES = ("paper.html", "base.html", "_macros.html")
 
 
 @dataclass(frozen=True)
@@ -374,13 +378,13 @@ class SiteRenderer:
         path, context = self.paper_page_context(slug)
         return self.render("paper.html", path, **context)
 
-    def paper_page_context(self, slug: str) -> tuple[str, dict[str, Any]]:
+    def paper_page_context(self, slug: str, with_json_ld: bool = True) -> tuple[str, dict[str, Any]]:
         """Return the path of a paper's page and what paper.html is given for it (``page_values`` adds the rest)."""
         paper = self.papers[slug]
         view, related, history = self.paper_context(slug)
+        json_ld = Markup(dumps(self.json_ld(paper, view))) if with_json_ld else Markup()
         return f"{paper.url}index.html", dict(paper=view, related=related, history=history, page_title=paper.title,
-                                              description=view.excerpt,
-                                              json_ld=Markup(dumps(self.json_ld(paper, view))))
+                                              description=view.excerpt, json_ld=json_ld)
 
     def search_source(self, slug: str) -> Output:
         """Return what Pagefind indexes for a paper: its page, from a renderer that may not know related papers yet.
@@ -390,9 +394,29 @@ class SiteRenderer:
         gives; and Pagefind can index these while the related papers are
         found and the pages rendered, instead of after.
         """
-        page = self.paper_page(slug)
+        article = self.search_article
+        if article is None:
+            page = self.paper_page(slug)
+        else:
+            path, context = self.paper_page_context(slug, with_json_ld=False)
+            html = article.render(self.page_values(path, **context))
+            page = path, f'<!DOCTYPE html><html lang="{escape(self.config.language)}"><body>{html}</body></html>'.encode()
         self._views.pop(slug, None)  # one source per paper: its view is not needed again
         return page
+
+    @functools.cached_property
+    def search_article(self) -> RepeatedTemplate | None:
+        """The theme's paper.html's article, which is all of a paper page that Pagefind reads; None for a site's own.
+
+        Pagefind reads only the language outside a page's data-pagefind-body,
+        so the article alone in a page of that language gives the index the
+        whole page gives (a test checks it), for a third of the bytes to
+        write and parse. A site's own paper.html, base.html or macros may
+        mark other parts for search: its pages are indexed whole.
+        """
+        if any(Path(self.env.get_template(name).filename or "").parent != THEME_DIR for name in _SEARCHED_TEMPLATES):
+            return None
+        return RepeatedTemplate(self.env.get_template("paper.html"), "article")
 
     def json_ld(self, paper: Paper, view: PaperView) -> dict[str, Any]:
         data: dict[str, Any] = {
