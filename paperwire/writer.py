@@ -210,7 +210,14 @@ class Staging:
         return folder
 
     def commit(self) -> int:
-        """Swap the staging folder in as the output; return the number of files."""
+        """Swap the staging folder in as the output; return the number of files.
+
+        The manifest describes the output being replaced, so it goes first:
+        a build killed after the swap but before its own manifest is written
+        leaves none, and the next build is a full one, instead of trusting a
+        manifest of other files (and linking pages it describes wrongly).
+        """
+        manifest_path(self.out_dir).unlink(missing_ok=True)
         _swap_in(self.root, self.out_dir)
         for folder in self.scratch:
             _remove_in_background(folder)

@@ -128,6 +128,36 @@ def test_killed_between_renames_is_recovered(tmp_path):
     staging.abort()
 
 
+def test_killed_after_the_swap_before_the_manifest_leaves_no_manifest_to_trust(tmp_path, monkeypatch):
+    # A build killed once its output is swapped in but before its manifest is
+    # written must not leave the previous build's manifest beside the new
+    # files: restoring the old content would then look "up to date" and
+    # keep the other content's pages.
+    import paperwire.pipeline
+
+    content = make_content(tmp_path, copy_sample_corpus=True, site_yaml="search:\n  enabled: false\n")
+    page = sorted((content / "corpus").iterdir())[0]
+    kept = tmp_path / "kept.txt"
+    shutil.copy2(page, kept)
+    out = tmp_path / "site"
+    build(content, out)
+    first = tree_hashes(out)
+    page.write_text(page.read_text(encoding="utf-8").replace("a", "4", 40), encoding="utf-8")
+
+    def killed(*_args, **_kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(paperwire.pipeline, "save_manifest", killed)
+    with pytest.raises(KeyboardInterrupt):
+        build(content, out)
+    monkeypatch.undo()
+    assert tree_hashes(out) != first  # the other content's site is in place
+    shutil.copy2(kept, page)  # the first content again, to the byte and the modification time
+    result = build(content, out)
+    assert not result.up_to_date
+    assert tree_hashes(out) == first
+
+
 def test_scratch_goes_to_memory_when_it_fits_and_a_killed_builds_scratch_is_removed(tmp_path, monkeypatch):
     import paperwire.writer
 
