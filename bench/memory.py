@@ -2,14 +2,18 @@
 
     python bench/memory.py [--interval 0.1] -- COMMAND [ARGS...]
 
-Prints one JSON line: wall seconds, exit status, and the peaks over the run
-of the sum of PSS and of RSS over the command and all its descendants (MB),
-and of the largest single process's RSS. PSS (from /proc/PID/smaps_rollup)
-shares each page among the processes that map it, so forked workers are not
-counted twice; /usr/bin/time's "maximum resident set size" is the largest
-single process only. Also the peak growth of /dev/shm's used space, where
-paperwire puts the search sources (other users of the machine count too).
-Linux only.
+Prints one JSON line: wall and CPU seconds, exit status, and the peaks over
+the run of the sum of PSS and of RSS over the command and all its
+descendants (MB), and of the largest single process's RSS. PSS (from
+/proc/PID/smaps_rollup) shares each page among the processes that map it, so
+forked workers are not counted twice; /usr/bin/time's "maximum resident set
+size" is the largest single process only. Also the peak growth of /dev/shm's
+used space, where paperwire puts the search sources (other users of the
+machine count too). CPU seconds are the command's own and those of every
+descendant it waited for (the rusage wait4() returns), as /usr/bin/time
+reports them. Samples are ``--interval`` apart, or ten times as long as the
+last one took when that is longer (a tree of several GB), so that sampling
+takes at most a tenth of a core from the command. Linux only.
 """
 
 from __future__ import annotations
@@ -17,8 +21,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
+import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -69,20 +76,67 @@ def _shm_used() -> int:
     return (stats.f_blocks - stats.f_bfree) * stats.f_frsize
 
 
-def measure(command: list[str], interval: float = 0.1, **popen: object) -> dict[str, float]:
-    """Run ``command``, sampling its tree every ``interval`` seconds; return what was measured."""
+SAMPLING_SHARE_INVERSE = 10  # wait at least ten times as long as a sample took
+
+
+def _kill_tree(root: int) -> None:
+    """Kill ``root`` and all its descendants, listed before the first is killed."""
+    for pid in _tree(root):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass  # ended meanwhile
+
+
+def measure(command: list[str], interval: float = 0.1, timeout: float | None = None,
+            timeline: list[tuple[float, float]] | None = None, **popen: object) -> dict[str, float]:
+    """Run ``command``, sampling its tree every ``interval`` seconds (or more); return what was measured.
+
+    After ``timeout`` seconds the whole tree is killed (``timed_out`` is then
+    true). ``timeline``, when given, receives one (time.perf_counter(), PSS MB)
+    pair per sample. Pass ``stderr``/``stdout`` as files, not pipes: nothing
+    reads a pipe while the command runs.
+    """
     shm_before = _shm_used()
     started = time.perf_counter()
     process = subprocess.Popen(command, **popen)  # type: ignore[call-overload]
+    ended: list[tuple[float, int, resource.struct_rusage]] = []  # (when, wait status, rusage) once reaped
+    done = threading.Event()
+
+    def reap() -> None:
+        # A blocking wait in its own thread: the end is timed to the moment it
+        # happens, not to the next sample, and wait4() gives the CPU seconds.
+        _pid, status, usage = os.wait4(process.pid, 0)
+        ended.append((time.perf_counter(), status, usage))
+        done.set()
+
+    threading.Thread(target=reap, daemon=True).start()
     peak_pss = peak_rss = peak_one = peak_shm = 0
-    while process.poll() is None:
+    timed_out = False
+    while not done.is_set():
+        sampling = time.perf_counter()
         sizes = [_memory_kb(pid) for pid in _tree(process.pid)]
-        peak_pss = max(peak_pss, sum(pss for pss, _ in sizes))
+        now = time.perf_counter()
+        pss = sum(pss for pss, _ in sizes)
+        peak_pss = max(peak_pss, pss)
         peak_rss = max(peak_rss, sum(rss for _, rss in sizes))
         peak_one = max([peak_one, *(rss for _, rss in sizes)])
         peak_shm = max(peak_shm, _shm_used() - shm_before)
-        time.sleep(interval)
-    return {"wall_s": round(time.perf_counter() - started, 3), "status": process.returncode,
+        if timeline is not None:
+            timeline.append((now, pss / 1024))
+        if timeout is not None and now - started > timeout and not timed_out:
+            timed_out = True
+            _kill_tree(process.pid)
+        # Reading smaps_rollup walks a process's page tables (about 20 ms per GB
+        # here): sampling a large tree every 0.1 s would take a core from the
+        # command measured, so the wait grows to keep sampling under a tenth of one.
+        done.wait(max(interval, (now - sampling) * SAMPLING_SHARE_INVERSE))
+    ended_at, status, usage = ended[0]
+    process.returncode = os.waitstatus_to_exitcode(status)  # reaped by reap(), not by Popen
+    # Not usage.ru_maxrss: the child is a fork of this process before it execs,
+    # so the largest RSS it reports is at least this (bench) process's.
+    return {"wall_s": round(ended_at - started, 3), "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
+            "status": process.returncode, "timed_out": timed_out,
             "peak_pss_mb": round(peak_pss / 1024, 1), "peak_rss_sum_mb": round(peak_rss / 1024, 1),
             "peak_rss_one_mb": round(peak_one / 1024, 1), "peak_shm_mb": round(peak_shm / 2**20, 1)}
 

