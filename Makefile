@@ -31,7 +31,7 @@ test: $(VENV)/.installed-test
 fuzz: $(VENV)/.installed-test
 	HYPOTHESIS_PROFILE=fuzz $(PY) -m pytest -q tests/test_fuzz.py
 
-# Builds synthetic corpora of 1,000, 10,000 and 100,000 papers, alternating with Hugo.
+# Builds synthetic corpora of 20,000 and 100,000 papers, alternating with Hugo (search off, then on).
 bench: $(VENV)/.installed-bench
 	$(PY) bench/run.py $(BENCH_ARGS)
 

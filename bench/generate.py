@@ -208,8 +208,8 @@ def write_content_files(out_dir: Path, topics_path: Path) -> None:
     site = site.replace("title: paperwire\n", "title: paperwire bench\n")
     if "default_year: 2025" not in site:
         site += "\ndefault_year: 2025\n"
-    # Hugo builds no search index, so the side-by-side builds the same pages
-    # without one; run.py times the Pagefind index on its own.
+    # Search off, as Hugo builds none; run.py's search-on group copies the
+    # corpus with search on and runs Pagefind over Hugo's output.
     site += "\nsearch:\n  enabled: false\n"
     (out_dir / "site.yaml").write_text(site, encoding="utf-8")
     shutil.copyfile(topics_path, out_dir / "topics.yaml")
