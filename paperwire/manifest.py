@@ -11,8 +11,9 @@ Two levels of fingerprint, the topics of each paper text and a key per search sh
 * the topics found for each paper's text (title, abstract, categories),
   under the same salt: a rebuild classifies only texts it has not seen;
 * a *shard key* covers the pages one search index shard reads (see
-  search.shard_key): a shard whose key matches is linked, not indexed,
-  and the words its index holds are kept beside the key.
+  search.shard_key), and a digest the sources rendered from them: a shard
+  whose key or sources match is linked, not indexed, and the words its
+  index holds are kept beside them.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ class Manifest:
     files: int  # number of files the build wrote
     pages: dict[str, str] = field(default_factory=dict)  # output path -> page key
     topics: dict[str, Any] = field(default_factory=dict)  # text key -> topic slugs (a list, as read)
-    search: dict[str, Any] = field(default_factory=dict)  # search shard -> {"key": shard key, "words": "a b …"}
+    search: dict[str, Any] = field(default_factory=dict)  # shard -> {"key", "sources", "words": "a b …"}
 
 
 def manifest_path(out_dir: Path) -> Path:

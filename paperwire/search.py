@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
+import hashlib
 import html
 import json
 import os
@@ -272,44 +273,68 @@ def _link_shards(job: IndexJob, shards: Iterable[Shard]) -> None:
                       if path.is_file()))
 
 
-def _kept_words(job: IndexJob, shard: Shard, key: str) -> str | None:
-    """Return the words the last build found in ``shard`` (joined), if its index is that build's and still there."""
+def _previous_words(job: IndexJob, shard: Shard, field: str, value: str) -> str | None:
+    """Return the words the last build found in ``shard`` (joined), if its ``field`` was ``value`` and its index is there."""
     entry = job.previous.get(shard.name)
-    if (isinstance(entry, dict) and entry.get("key") == key and isinstance(entry.get("words"), str)
+    if (isinstance(entry, dict) and entry.get(field) == value and isinstance(entry.get("words"), str)
             and (job.previous_out / BUNDLE_DIR / shard.name / _ENTRY).is_file()):
         return entry["words"]
     return None
 
 
+def sources_digest(job: IndexJob, shard: Shard, sources: list[Output]) -> str:
+    """Return the key of what Pagefind would read for ``shard``: its name, the Pagefind in use and each source's bytes."""
+    digest = hashlib.blake2b(job.salt.encode(), digest_size=16)
+    digest.update(repr((shard.name, job.pagefind)).encode())
+    for path, data in sources:
+        digest.update(b"\0%d\0%s\0" % (len(data), path.encode()))
+        digest.update(data)
+    return digest.hexdigest()
+
+
 def _index_shards(job: IndexJob, _: None) -> dict[str, dict[str, str]]:
     """Link the unchanged shards and index the others one after another, then the words index.
 
-    Returns, for the next build's manifest, each shard's key and words. A
-    shard's sources are written while Pagefind indexes the one before, and
+    A shard is unchanged when its key (its papers' inputs) is the last
+    build's, or else when the sources rendered from them are the very bytes
+    the last build indexed: a paper seen again, or with more upvotes, changes
+    its page but not its article, which is all Pagefind reads. Returns, for
+    the next build's manifest, each shard's key, sources' digest and words.
+    A shard's sources are written while Pagefind indexes the one before, and
     removed once indexed, so that they too take the room of two shards at most.
     """
     forked = os.getpid() != job.build_pid
     if forked:  # a worker, which SIGTERM ends when the build stops: let Pagefind end with it
         signal.signal(signal.SIGTERM, _stop)
     keys = {shard.name: shard_key(job.renderer, job.salt, job.pagefind, shard) for shard in job.shards}
+    digests: dict[str, str] = {}
     words: dict[str, str] = {}  # shard name -> the words its index holds, in order, joined by spaces
     for shard in job.shards:
-        kept = _kept_words(job, shard, keys[shard.name])
+        kept = _previous_words(job, shard, "key", keys[shard.name])
         if kept is not None:
             words[shard.name] = kept
-    unchanged = [shard for shard in job.shards if shard.name in words]
-    changed = [(shard, sources) for shard, sources in zip(job.shards, job.sources) if shard.name not in words]
-    to_link = unchanged  # linked while the first changed shard is indexed
+            digests[shard.name] = job.previous[shard.name].get("sources", "")
+    to_link = [shard for shard in job.shards if shard.name in words]  # linked while the first changed shard is indexed
     running: _Indexing | None = None
     try:
-        for shard, sources in changed:
+        for shard, folder in zip(job.shards, job.sources):
+            if shard.name in words:
+                continue
             if forked and os.getppid() != job.build_pid:
                 raise SystemExit(1)  # the build was killed, this worker left behind: do no more
-            write_outputs(sources, search_sources(job.renderer, shard.slugs))
+            sources = list(search_sources(job.renderer, shard.slugs))
+            digests[shard.name] = sources_digest(job, shard, sources)
+            kept = _previous_words(job, shard, "sources", digests[shard.name])
+            if kept is not None:
+                words[shard.name] = kept
+                to_link.append(shard)
+                continue
+            write_outputs(folder, sources)
+            del sources
             done = running
             if done is not None:
                 done.finish()
-            running = _Indexing(job, shard.name, sources)
+            running = _Indexing(job, shard.name, folder)
             if done is not None:  # read while Pagefind indexes the next shard
                 words[done.name] = " ".join(sorted(indexed_words(done.bundle)))
             _link_shards(job, to_link)
@@ -328,7 +353,7 @@ def _index_shards(job: IndexJob, _: None) -> dict[str, dict[str, str]]:
     finally:
         if running is not None:
             running.kill()
-    return {name: {"key": keys[name], "words": words[name]} for name in keys}
+    return {name: {"key": keys[name], "sources": digests[name], "words": words[name]} for name in keys}
 
 
 class SearchIndexing:

@@ -120,11 +120,34 @@ def test_a_new_day_reindexes_only_its_shards_and_the_site_is_a_clean_builds(smal
     build(content, memory_dir / "clean", jobs=jobs)
     assert tree_digest(site) == tree_digest(memory_dir / "clean")  # the promise
     assert set(after.search) == set(before.search)  # three papers more still make nine shards
-    # The new papers come last; the paper seen again has a new sighting on its page.
+    # The new papers come last; the paper seen again has a new sighting on its page,
+    # outside its article: its shard's key changed, not what Pagefind reads of it.
     changed = {name for name in after.search if after.search[name]["key"] != before.search[name]["key"]}
-    assert changed == {"008", next(s.name for s in search_shards(gather(content).papers) if seen_again in s.slugs)}
+    seen_again_shard = next(s.name for s in search_shards(gather(content).papers) if seen_again in s.slugs)
+    assert seen_again_shard != "008" and changed == {"008", seen_again_shard}
+    reindexed = {name for name in after.search if after.search[name]["sources"] != before.search[name]["sources"]}
+    assert reindexed == {"008"}
     for name, inode in entries.items():  # unchanged shards are the previous output's files, linked
-        assert ((site / "pagefind" / name / "pagefind-entry.json").stat().st_ino == inode) == (name not in changed)
+        assert ((site / "pagefind" / name / "pagefind-entry.json").stat().st_ino == inode) == (name not in reindexed)
+
+
+def test_an_old_papers_new_abstract_reindexes_its_shard(small_shards, tmp_path, memory_dir):
+    # What Pagefind reads changed in an old shard: that shard is indexed again.
+    content = make_content(tmp_path, copy_sample_corpus=True)
+    site = memory_dir / "site"
+    build(content, site)
+    before = load_manifest(site)
+    paper = json.loads((site / "api/papers.json").read_text())[-1]
+    old = paper["abstract"][:60]
+    corpus = next(path for path in sorted((content / "corpus").iterdir()) if old in path.read_text(encoding="utf-8"))
+    corpus.write_text(corpus.read_text(encoding="utf-8").replace(old, "Zyxwvut quasars. " + old), encoding="utf-8")
+    build(content, site)
+    after = load_manifest(site)
+    build(content, memory_dir / "clean")
+    assert tree_digest(site) == tree_digest(memory_dir / "clean")
+    shard = next(s.name for s in search_shards(gather(content).papers) if paper["slug"] in s.slugs)
+    assert {name for name in after.search if after.search[name]["sources"] != before.search[name]["sources"]} == {shard}
+    assert "zyxwvut" in after.search[shard]["words"].split()
 
 
 def test_the_new_days_papers_are_found(small_shards, tmp_path, page):
