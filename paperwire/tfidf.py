@@ -11,7 +11,9 @@ two random 64-bit numbers being equal.
 
 The weights are scikit-learn's ``TfidfVectorizer(sublinear_tf=True,
 min_df=2, max_df=0.5)``: words of two or more characters, English stop
-words dropped, smoothed idf, rows normalised to length 1.
+words dropped, smoothed idf, rows normalised to length 1. Optionally the
+document frequencies come from the first ``base`` texts alone (see
+tfidf_model), so that texts added after them change none of their rows.
 """
 
 from __future__ import annotations
@@ -179,14 +181,21 @@ class Vocabulary(NamedTuple):
     idf: "np.ndarray"  # float32
 
 
-def tfidf_rows(texts: Sequence[str], jobs: int = 1) -> Rows | None:
+def tfidf_rows(texts: Sequence[str], jobs: int = 1, base: int | None = None) -> Rows | None:
     """Return the L2-normalised TF-IDF rows of ``texts``, or None when they share no word."""
-    model = tfidf_model(texts, jobs)
+    model = tfidf_model(texts, jobs, base)
     return model[0] if model else None
 
 
-def tfidf_model(texts: Sequence[str], jobs: int = 1) -> tuple[Rows, Vocabulary] | None:
+def tfidf_model(texts: Sequence[str], jobs: int = 1, base: int | None = None) -> tuple[Rows, Vocabulary] | None:
     """Return the TF-IDF rows of ``texts`` and the vocabulary that makes them, or None when they share no word.
+
+    With ``base``, words are weighed by their document frequency in the
+    first ``base`` texts, as if those were the corpus, and texts after them
+    change none of the base's rows. A word the base has fewer than MIN_DF
+    times (new, or newly common) is left out of the base's rows and weighed
+    in the later texts' rows by its frequency in all the texts, against the
+    base's size. Without ``base``, all texts weigh.
 
     Works block by block (of _BLOCK texts), so that memory holds the counts
     and the result, never a copy of every text or one array per word.
@@ -199,20 +208,42 @@ def tfidf_model(texts: Sequence[str], jobs: int = 1) -> tuple[Rows, Vocabulary] 
     blocks = list(map_chunks(_count_block, starts, texts, jobs))
     # Term numbers in hash order, so that each row's terms stay sorted.
     vocabulary = _sorted_distinct(np.concatenate([block[0] for block in blocks]))
+    base = len(texts) if base is None else min(base, len(texts))
     df = np.zeros(len(vocabulary), dtype=np.int64)
+    base_df = df if base == len(texts) else np.zeros(len(vocabulary), dtype=np.int64)
     for index, (words, text_of, local_terms, counts) in enumerate(blocks):
         numbers = np.searchsorted(vocabulary, words).astype(np.int32)  # distinct within a block
         df[numbers] += np.bincount(local_terms, minlength=len(words))
+        if base_df is not df and starts[index] < base:
+            of_base = text_of < base - starts[index]
+            base_df[numbers] += np.bincount(local_terms[of_base], minlength=len(words))
         blocks[index] = (numbers, text_of, local_terms, counts)
-    wanted = (df >= MIN_DF) & (df <= MAX_DF_SHARE * len(texts))
+    # The base's texts carry only the words it has at least MIN_DF times,
+    # weighed by it alone, so that later texts change none of their weights. A
+    # word rarer there is carried by the later texts alone, if they share it,
+    # weighed by all the texts.
+    in_base = base_df >= MIN_DF
+    weighing_df = np.where(in_base, base_df, df)
+    wanted = (in_base | (df - base_df >= MIN_DF)) & (weighing_df <= MAX_DF_SHARE * base)
     wanted[_places_of(vocabulary, word_hashes(sorted(STOP_WORDS))[1])] = False
     if not wanted.any():
         return None
     column = (np.cumsum(wanted) - 1).astype(np.int32)
-    idf = (np.log((1 + len(texts)) / (1 + df[wanted])) + 1).astype(np.float32)
+    idf = (np.log((1 + base) / (1 + weighing_df[wanted])) + 1).astype(np.float32)
+    base_words = wanted & in_base
+
+    def carried(numbers, text_of, local_terms, start):
+        """Return which of a block's (text, word) counts the text's row carries."""
+        if min(start + _BLOCK, len(texts)) <= base:
+            return base_words[numbers][local_terms]
+        if start >= base:
+            return wanted[numbers][local_terms]
+        return np.where(text_of < base - start, base_words[numbers][local_terms], wanted[numbers][local_terms])
+
     # The matrix is filled in place block by block, each block's counts freed
     # once used: memory never holds the counts and the matrix twice over.
-    nnz = sum(int(wanted[numbers][local_terms].sum()) for numbers, _, local_terms, _ in blocks)
+    nnz = sum(int(carried(numbers, text_of, local_terms, start).sum())
+              for (numbers, text_of, local_terms, _), start in zip(blocks, starts))
     indices = np.empty(nnz, dtype=np.int32)
     data = np.empty(nnz, dtype=np.float32)
     row_sizes = np.zeros(len(texts), dtype=np.int64)
@@ -220,9 +251,8 @@ def tfidf_model(texts: Sequence[str], jobs: int = 1) -> tuple[Rows, Vocabulary] 
     for index, start in enumerate(starts):
         numbers, text_of, local_terms, counts = blocks[index]
         blocks[index] = None
-        terms = numbers[local_terms]
-        kept = wanted[terms]
-        text_of, columns = text_of[kept], column[terms[kept]]
+        kept = carried(numbers, text_of, local_terms, start)
+        text_of, columns = text_of[kept], column[numbers[local_terms[kept]]]
         weights = (1 + np.log(counts[kept].astype(np.float32))) * idf[columns]
         size = min(_BLOCK, len(texts) - start)
         norms = np.sqrt(np.bincount(text_of, weights=weights.astype(np.float64) ** 2, minlength=size))
