@@ -268,6 +268,7 @@ def render_and_write(data: SiteData, content_dir: Path, staging: Staging, jobs: 
                     timer.step("paper pages")
             staging.register(rest.result())
         if indexing is not None:
+            indexing.rest_of_build_done()
             search_keys = indexing.finish()
     finally:
         if indexing is not None:

@@ -38,6 +38,7 @@ import gzip
 import hashlib
 import html
 import json
+import multiprocessing
 import os
 import shutil
 import signal
@@ -69,6 +70,11 @@ _NOT_INDEXED = ".paper-page .chips, .paper-page .links"
 # a shard; each shard costs a query one more index chunk (about 20 KB a word), so smaller
 # shards would make queries heavier.
 SHARD_PAPERS = 2_000
+# Shards indexed at once after the rest of the build is done. Before, one: the build's
+# processes use the cores, and memory stays that of one shard beside them. After, the
+# build's workers are gone and one Pagefind alone leaves a core half idle (it is
+# parallel in parts only): two take the room of the workers that ended.
+_SHARDS_AT_ONCE = 2
 # Room a source takes in a file system, at most: a paper page (about 13 KB), its folder, rounding.
 _SOURCE_BYTES = 16_384
 _WORDS_BYTES = 1 << 20  # and a shard's page of the words index: 2,000 papers have some 20,000 words
@@ -181,6 +187,8 @@ class IndexJob:
     sources: tuple[Path, ...]  # a scratch folder for each shard's sources
     words_sources: Path  # and one for the pages of the words index
     build_pid: int
+    rest_done: Any  # a multiprocessing Event: set once the rest of the build is done
+    shards_at_once: int  # then, at most _SHARDS_AT_ONCE, and no more than the build's jobs
 
 
 def _stop(signum: int, _frame: object) -> NoReturn:
@@ -293,15 +301,15 @@ def sources_digest(job: IndexJob, shard: Shard, sources: list[Output]) -> str:
 
 
 def _index_shards(job: IndexJob, _: None) -> dict[str, dict[str, str]]:
-    """Link the unchanged shards and index the others one after another, then the words index.
+    """Link the unchanged shards and index the others, one at a time (two once the build is done), then the words index.
 
     A shard is unchanged when its key (its papers' inputs) is the last
     build's, or else when the sources rendered from them are the very bytes
     the last build indexed: a paper seen again, or with more upvotes, changes
     its page but not its article, which is all Pagefind reads. Returns, for
     the next build's manifest, each shard's key, sources' digest and words.
-    A shard's sources are written while Pagefind indexes the one before, and
-    removed once indexed, so that they too take the room of two shards at most.
+    A shard's sources are written while Pagefind indexes the ones before, and
+    removed once indexed, so that they too take the room of a few shards at most.
     """
     forked = os.getpid() != job.build_pid
     if forked:  # a worker, which SIGTERM ends when the build stops: let Pagefind end with it
@@ -315,7 +323,7 @@ def _index_shards(job: IndexJob, _: None) -> dict[str, dict[str, str]]:
             words[shard.name] = kept
             digests[shard.name] = job.previous[shard.name].get("sources", "")
     to_link = [shard for shard in job.shards if shard.name in words]  # linked while the first changed shard is indexed
-    running: _Indexing | None = None
+    running: list[_Indexing] = []
     try:
         for shard, folder in zip(job.shards, job.sources):
             if shard.name in words:
@@ -329,31 +337,46 @@ def _index_shards(job: IndexJob, _: None) -> dict[str, dict[str, str]]:
                 words[shard.name] = kept
                 to_link.append(shard)
                 continue
-            write_outputs(folder, sources)
+            write_outputs(folder, sources)  # while Pagefind indexes the shards before
             del sources
-            done = running
-            if done is not None:
-                done.finish()
-            running = _Indexing(job, shard.name, folder)
-            if done is not None:  # read while Pagefind indexes the next shard
+            finished = _wait_for_room(job, running)
+            running.append(_Indexing(job, shard.name, folder))
+            for done in finished:  # read while Pagefind indexes the next shard
                 words[done.name] = " ".join(sorted(indexed_words(done.bundle)))
             _link_shards(job, to_link)
             to_link = []
         _link_shards(job, to_link)
-        if running is not None:
-            running.finish()
-            words[running.name] = " ".join(sorted(indexed_words(running.bundle)))
+        while running:
+            done = running[0]
+            done.finish()  # still in running meanwhile: a stopped build kills it
+            running.remove(done)
+            words[done.name] = " ".join(sorted(indexed_words(done.bundle)))
         if len(job.shards) > 1:
             # Written in shard order whichever shards were linked: Pagefind numbers pages in that order.
             write_outputs(job.words_sources, _words_pages(job.shards, words))
-            running = _Indexing(job, WORDS, job.words_sources)
-            running.finish()
-            write_outputs(job.staging_root, [_words_shards(running.bundle)])
-        running = None
+            words_index = _Indexing(job, WORDS, job.words_sources)
+            running.append(words_index)
+            words_index.finish()
+            running.remove(words_index)
+            write_outputs(job.staging_root, [_words_shards(words_index.bundle)])
     finally:
-        if running is not None:
-            running.kill()
+        for indexing in running:
+            indexing.kill()
     return {name: {"key": keys[name], "sources": digests[name], "words": words[name]} for name in keys}
+
+
+def _wait_for_room(job: IndexJob, running: list[_Indexing]) -> list[_Indexing]:
+    """Wait until another shard may be indexed (see _SHARDS_AT_ONCE); return the indexings that ended meanwhile."""
+    finished = []
+    while running:
+        for indexing in [i for i in running if i.process.poll() is not None]:
+            indexing.finish()
+            running.remove(indexing)
+            finished.append(indexing)
+        if len(running) < (job.shards_at_once if job.rest_done.is_set() else 1):
+            break
+        job.rest_done.wait(0.05)
+    return finished
 
 
 class SearchIndexing:
@@ -371,9 +394,16 @@ class SearchIndexing:
             sources = tuple(staging.scratch_folder(f"search-{shard.name}", len(shard.slugs) * _SOURCE_BYTES)
                             for shard in shards)
             words_sources = staging.scratch_folder(f"search-{WORDS}", len(shards) * _WORDS_BYTES)
+            self.rest_done = multiprocessing.get_context("fork" if os.name == "posix" else None).Event()
             job = IndexJob(renderer, staging.root, staging.out_dir, previous.search if previous else {}, salt,
-                           pagefind_identity(), shards, sources, words_sources, os.getpid())
+                           pagefind_identity(), shards, sources, words_sources, os.getpid(), self.rest_done,
+                           max(1, min(_SHARDS_AT_ONCE, jobs)))
             self.work = Background(_index_shards, job, jobs)
+
+    def rest_of_build_done(self) -> None:
+        """Say that the rest of the build is done: the index may take the cores (see _SHARDS_AT_ONCE)."""
+        if self.work is not None:
+            self.rest_done.set()
 
     def finish(self) -> dict[str, dict[str, str]]:
         """Wait for the index; register its files and return each shard's key and words, or raise SearchIndexError."""
