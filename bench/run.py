@@ -444,6 +444,23 @@ def code_state() -> str:
     return git("rev-parse", "HEAD:paperwire").strip() + ":" + str(hash(git("diff", "HEAD", "--", "paperwire")))
 
 
+def mixed_versions_warning(code_before: str) -> str:
+    """Return what a report adds when paperwire's code is no longer ``code_before`` (else nothing).
+
+    Others edit paperwire while it is measured; such figures mix versions.
+    """
+    if code_state() == code_before:
+        return ""
+    return "\n\n**Warning: paperwire's code changed during this run; its figures mix versions.**"
+
+
+def empty_trash(trash: Path, keep: bool) -> None:
+    """Remove the old outputs moved aside during the run, unless asked to keep them."""
+    if not keep and trash.exists():
+        print(f"removing old outputs in {trash} ...", flush=True)
+        shutil.rmtree(trash, ignore_errors=True)
+
+
 def environment(with_hugo: bool = True) -> str:
     """Return a one-line description of the machine and versions measured."""
     hugo = ""
@@ -581,16 +598,12 @@ def main(argv: list[str] | None = None) -> int:
             runs += bench_size(n, repeats, args, hugo, trash)
             (OUT / "results.json").write_text(json.dumps([asdict(r) for r in runs], indent=1))
     finally:
-        if code_state() != code_before:
-            # Others edit paperwire while it is measured; such figures mix versions.
-            header += "\n\n**Warning: paperwire's code changed during this run; its figures mix versions.**"
+        header += mixed_versions_warning(code_before)
         report = markdown(summarise(runs), header) if runs else header + "\n\nno runs\n"
         (OUT / "results.md").write_text(report, encoding="utf-8")
         print()
         print(report)
-        if not args.keep and trash.exists():
-            print(f"removing old outputs in {trash} ...", flush=True)
-            shutil.rmtree(trash, ignore_errors=True)
+        empty_trash(trash, args.keep)
     digest_ok = True
     if not args.skip_digest:
         digest_report = bench_digest(args)

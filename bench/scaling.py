@@ -20,7 +20,6 @@ import argparse
 import json
 import os
 import re
-import shutil
 import sys
 import threading
 import time
@@ -29,8 +28,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from generate import generate  # noqa: E402
-from run import (OUT, code_state, count_outputs, environment, last_error_line, measure, move_aside,  # noqa: E402
-                 paperwire_command, parse_sizes, set_search, wait_for_retired_outputs)
+from run import (OUT, code_state, count_outputs, empty_trash, environment, last_error_line, measure,  # noqa: E402
+                 mixed_versions_warning, move_aside, paperwire_command, parse_sizes, set_search,
+                 wait_for_retired_outputs)
 
 # What StageTimer prints in verbose mode: name, wall seconds, CPU seconds, the main process's peak RSS so far.
 STAGE_LINE = re.compile(r"^(?P<name>\S.*?)\s+(?P<wall>\d+(?:\.\d+)?) s\s+(?P<cpu>\d+(?:\.\d+)?) s CPU"
@@ -251,18 +251,14 @@ def main(argv: list[str] | None = None) -> int:
         for n in sorted(args.sizes):
             sizes.append(bench_size(n, args, trash))
     finally:
-        if code_state() != code_before:
-            # Others edit paperwire while it is measured; such figures mix versions.
-            header += "\n\n**Warning: paperwire's code changed during this run; its figures mix versions.**"
+        header += mixed_versions_warning(code_before)
         report, growth_rows = markdown(sizes, header) if sizes else (header + "\n\nno runs\n", [])
         (OUT / "scaling.md").write_text(report, encoding="utf-8")
         (OUT / "scaling.json").write_text(json.dumps({"sizes": [asdict(size) for size in sizes],
                                                       "growth": growth_rows}, indent=1))
         print()
         print(report)
-        if not args.keep and trash.exists():
-            print(f"removing old outputs in {trash} ...", flush=True)
-            shutil.rmtree(trash, ignore_errors=True)
+        empty_trash(trash, args.keep)
     return 0 if sizes and all(size.ok for size in sizes) else 1
 
 
