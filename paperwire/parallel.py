@@ -12,10 +12,20 @@ import multiprocessing
 import multiprocessing.pool
 import os
 import signal
+import threading
 from typing import Any, Callable, Iterator, Sequence, TypeVar
 
 Chunk = TypeVar("Chunk")
 Result = TypeVar("Result")
+
+# Held by a thread of the build while it renders beside the main one (the
+# search index): a process forked meanwhile would start with the locks that
+# thread held (Jinja's template cache has one) and never see them released.
+# Every fork of this process waits for it, and the child starts with it free.
+FORK_GUARD = threading.Lock()
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(before=FORK_GUARD.acquire, after_in_parent=FORK_GUARD.release,
+                        after_in_child=FORK_GUARD.release)
 
 # The read-only data each forked worker got from the parent; set once per
 # worker by _start_worker, never in the parent.

@@ -244,9 +244,10 @@ def render_and_write(data: SiteData, content_dir: Path, staging: Staging, jobs: 
                      salt: str, timer: StageTimer) -> tuple[dict[str, str], dict[str, Any]]:
     """Find related papers, render every output into ``staging``, and index the papers for search.
 
-    Only the paper pages show related papers. Pagefind indexes the papers,
-    and one process renders and writes everything else, while this one finds
-    them; then ``jobs`` processes render the paper pages. Paper pages
+    Only the paper pages show related papers. A thread indexes the papers
+    for search (running Pagefind), and one process renders and writes
+    everything else, while this one finds them; then ``jobs`` processes
+    render the paper pages. Paper pages
     unchanged since ``previous`` are linked, not rendered, and so are search
     index shards. Returns the key of every paper page and of every search
     shard (with its words), for the next build's manifest.

@@ -24,8 +24,11 @@ one shard only, which is an index of the whole site.
 Pagefind reads each paper page as rendered before the related papers are
 known, written into a scratch folder (in memory when it fits) one shard at
 a time, just before that shard is indexed: the related papers lie outside
-the part of the page search sees. All of it runs in one process beside the
-build, which meanwhile finds the related papers and renders the site. The
+the part of the page search sees. A thread of the build's own process
+renders the sources and runs Pagefind, while the build finds the related
+papers and renders the site. A thread, not a forked process: a fork that
+renders every paper copies every page of the corpus it touches, half a
+gigabyte at 100,000 papers, while the thread mostly waits for Pagefind. The
 first shard keeps Pagefind's scripts; the search page loads its
 ``pagefind.js``, which fetches only the index chunks and result fragments a
 query needs.
@@ -38,20 +41,18 @@ import gzip
 import hashlib
 import html
 import json
-import multiprocessing
-import os
 import shutil
-import signal
 import subprocess
+import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Iterator, NoReturn
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 import cbor2
 
 from .errors import ContentError
 from .manifest import page_key
-from .parallel import Background
+from .parallel import FORK_GUARD
 from .render.site import Output, SiteRenderer
 from .writer import Staging, link_outputs, write_outputs
 
@@ -175,7 +176,7 @@ def shard_key(renderer: SiteRenderer, salt: str, pagefind: tuple[str, int, int],
 
 @dataclass(frozen=True)
 class IndexJob:
-    """What the process indexing the shards needs, forked from the build."""
+    """What the thread indexing the shards needs."""
 
     renderer: SiteRenderer  # knows no related papers
     staging_root: Path
@@ -186,13 +187,46 @@ class IndexJob:
     shards: tuple[Shard, ...]
     sources: tuple[Path, ...]  # a scratch folder for each shard's sources
     words_sources: Path  # and one for the pages of the words index
-    build_pid: int
-    rest_done: Any  # a multiprocessing Event: set once the rest of the build is done
+    rest_done: threading.Event  # set once the rest of the build is done
     shards_at_once: int  # then, at most _SHARDS_AT_ONCE, and no more than the build's jobs
+    running: "_Running"
 
 
-def _stop(signum: int, _frame: object) -> NoReturn:
-    raise SystemExit(128 + signum)
+class _Stopped(Exception):
+    """The build stopped the indexing (it failed, or was interrupted)."""
+
+
+class _Running:
+    """The Pagefinds running, which the build kills when it stops; none starts after that."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.indexings: list[_Indexing] = []
+        self.stopped = False
+
+    def start(self, job: IndexJob, name: str, sources: Path) -> "_Indexing":
+        with self.lock:
+            if self.stopped:
+                raise _Stopped
+            indexing = _Indexing(job, name, sources)
+            self.indexings.append(indexing)
+        return indexing
+
+    def ended(self, indexing: "_Indexing") -> None:
+        with self.lock:
+            self.indexings.remove(indexing)
+
+    def stop(self) -> None:
+        with self.lock:
+            self.stopped = True
+            for indexing in self.indexings:
+                indexing.kill()
+
+    def __iter__(self) -> Iterator["_Indexing"]:
+        return iter(list(self.indexings))
+
+    def __len__(self) -> int:
+        return len(self.indexings)
 
 
 class _Indexing:
@@ -202,12 +236,15 @@ class _Indexing:
         self.name, self.sources = name, sources
         self.bundle = job.staging_root / BUNDLE_DIR / name
         self.primary = name == job.shards[0].name
+        self.killed = False
         self.process = subprocess.Popen(pagefind_command(sources, self.bundle), stdout=subprocess.PIPE,
                                         stderr=subprocess.PIPE, text=True)
 
     def finish(self) -> None:
         """Wait for Pagefind; drop what the site does not use, and the sources; or raise SearchIndexError."""
         stdout, stderr = self.process.communicate()
+        if self.killed:
+            raise _Stopped
         if self.process.returncode != 0:
             detail = (stderr or stdout).strip().splitlines()
             reason = detail[-1] if detail else f"exit status {self.process.returncode}"
@@ -221,9 +258,17 @@ class _Indexing:
         shutil.rmtree(self.sources, ignore_errors=True)
 
     def kill(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.communicate()
+        """Kill Pagefind; the indexing thread reaps it (from any thread: this only sends the signal)."""
+        self.killed = True
+        self.process.kill()  # a no-op once it has been reaped
+
+    def reap(self) -> None:
+        """Kill Pagefind if it still runs, and wait for it (the indexing thread only)."""
+        self.kill()
+        self.process.wait()
+        for pipe in (self.process.stdout, self.process.stderr):
+            if pipe is not None:
+                pipe.close()
 
 
 def indexed_words(bundle: Path) -> set[str]:
@@ -300,7 +345,7 @@ def sources_digest(job: IndexJob, shard: Shard, sources: list[Output]) -> str:
     return digest.hexdigest()
 
 
-def _index_shards(job: IndexJob, _: None) -> dict[str, dict[str, str]]:
+def _index_shards(job: IndexJob) -> dict[str, dict[str, str]]:
     """Link the unchanged shards and index the others, one at a time (two once the build is done), then the words index.
 
     A shard is unchanged when its key (its papers' inputs) is the last
@@ -310,11 +355,11 @@ def _index_shards(job: IndexJob, _: None) -> dict[str, dict[str, str]]:
     the next build's manifest, each shard's key, sources' digest and words.
     A shard's sources are written while Pagefind indexes the ones before, and
     removed once indexed, so that they too take the room of a few shards at most.
+    Rendering holds FORK_GUARD: a process forked meanwhile would start with
+    the template cache's lock held by a thread it does not have.
     """
-    forked = os.getpid() != job.build_pid
-    if forked:  # a worker, which SIGTERM ends when the build stops: let Pagefind end with it
-        signal.signal(signal.SIGTERM, _stop)
-    keys = {shard.name: shard_key(job.renderer, job.salt, job.pagefind, shard) for shard in job.shards}
+    with FORK_GUARD:
+        keys = {shard.name: shard_key(job.renderer, job.salt, job.pagefind, shard) for shard in job.shards}
     digests: dict[str, str] = {}
     words: dict[str, str] = {}  # shard name -> the words its index holds, in order, joined by spaces
     for shard in job.shards:
@@ -323,14 +368,13 @@ def _index_shards(job: IndexJob, _: None) -> dict[str, dict[str, str]]:
             words[shard.name] = kept
             digests[shard.name] = job.previous[shard.name].get("sources", "")
     to_link = [shard for shard in job.shards if shard.name in words]  # linked while the first changed shard is indexed
-    running: list[_Indexing] = []
+    running = job.running
     try:
         for shard, folder in zip(job.shards, job.sources):
             if shard.name in words:
                 continue
-            if forked and os.getppid() != job.build_pid:
-                raise SystemExit(1)  # the build was killed, this worker left behind: do no more
-            sources = list(search_sources(job.renderer, shard.slugs))
+            with FORK_GUARD:
+                sources = list(search_sources(job.renderer, shard.slugs))
             digests[shard.name] = sources_digest(job, shard, sources)
             kept = _previous_words(job, shard, "sources", digests[shard.name])
             if kept is not None:
@@ -339,41 +383,40 @@ def _index_shards(job: IndexJob, _: None) -> dict[str, dict[str, str]]:
                 continue
             write_outputs(folder, sources)  # while Pagefind indexes the shards before
             del sources
-            finished = _wait_for_room(job, running)
-            running.append(_Indexing(job, shard.name, folder))
+            finished = _wait_for_room(job)
+            running.start(job, shard.name, folder)
             for done in finished:  # read while Pagefind indexes the next shard
                 words[done.name] = " ".join(sorted(indexed_words(done.bundle)))
             _link_shards(job, to_link)
             to_link = []
         _link_shards(job, to_link)
-        while running:
-            done = running[0]
-            done.finish()  # still in running meanwhile: a stopped build kills it
-            running.remove(done)
+        for done in running:
+            done.finish()  # still running meanwhile: a stopped build kills it
+            running.ended(done)
             words[done.name] = " ".join(sorted(indexed_words(done.bundle)))
         if len(job.shards) > 1:
             # Written in shard order whichever shards were linked: Pagefind numbers pages in that order.
             write_outputs(job.words_sources, _words_pages(job.shards, words))
-            words_index = _Indexing(job, WORDS, job.words_sources)
-            running.append(words_index)
+            words_index = running.start(job, WORDS, job.words_sources)
             words_index.finish()
-            running.remove(words_index)
+            running.ended(words_index)
             write_outputs(job.staging_root, [_words_shards(words_index.bundle)])
     finally:
+        running.stop()  # kills what is left when indexing failed or was stopped
         for indexing in running:
-            indexing.kill()
+            indexing.reap()
     return {name: {"key": keys[name], "sources": digests[name], "words": words[name]} for name in keys}
 
 
-def _wait_for_room(job: IndexJob, running: list[_Indexing]) -> list[_Indexing]:
+def _wait_for_room(job: IndexJob) -> list[_Indexing]:
     """Wait until another shard may be indexed (see _SHARDS_AT_ONCE); return the indexings that ended meanwhile."""
     finished = []
-    while running:
-        for indexing in [i for i in running if i.process.poll() is not None]:
+    while len(job.running):
+        for indexing in [i for i in job.running if i.process.poll() is not None]:
             indexing.finish()
-            running.remove(indexing)
+            job.running.ended(indexing)
             finished.append(indexing)
-        if len(running) < (job.shards_at_once if job.rest_done.is_set() else 1):
+        if len(job.running) < (job.shards_at_once if job.rest_done.is_set() else 1):
             break
         job.rest_done.wait(0.05)
     return finished
@@ -382,40 +425,59 @@ def _wait_for_room(job: IndexJob, running: list[_Indexing]) -> list[_Indexing]:
 class SearchIndexing:
     """The search index, made beside the build into the staged site.
 
-    It starts as soon as the papers are ranked and runs while the build finds
-    related papers and renders; ``finish`` waits for it and registers its files.
+    It starts as soon as the papers are ranked and runs in a thread while the
+    build finds related papers and renders; ``finish`` waits for it and
+    registers its files. With one job it is made in ``finish``, after the rest.
     """
 
     def __init__(self, renderer: SiteRenderer, staging: Staging, previous: Manifest | None, salt: str, jobs: int):
         self.staging = staging
-        self.work: Background | None = None
+        self.job: IndexJob | None = None
+        self.thread: threading.Thread | None = None
+        self.outcome: dict[str, dict[str, str]] | BaseException | None = None
         shards = search_shards(renderer.data.papers)
         if shards:  # without papers there is nothing to find, and Pagefind refuses an empty site
             sources = tuple(staging.scratch_folder(f"search-{shard.name}", len(shard.slugs) * _SOURCE_BYTES)
                             for shard in shards)
             words_sources = staging.scratch_folder(f"search-{WORDS}", len(shards) * _WORDS_BYTES)
-            self.rest_done = multiprocessing.get_context("fork" if os.name == "posix" else None).Event()
-            job = IndexJob(renderer, staging.root, staging.out_dir, previous.search if previous else {}, salt,
-                           pagefind_identity(), shards, sources, words_sources, os.getpid(), self.rest_done,
-                           max(1, min(_SHARDS_AT_ONCE, jobs)))
-            self.work = Background(_index_shards, job, jobs)
+            self.job = IndexJob(renderer, staging.root, staging.out_dir, previous.search if previous else {}, salt,
+                                pagefind_identity(), shards, sources, words_sources, threading.Event(),
+                                max(1, min(_SHARDS_AT_ONCE, jobs)), _Running())
+            if jobs > 1:
+                self.thread = threading.Thread(target=self._index, name="search index", daemon=True)
+                self.thread.start()
+
+    def _index(self) -> None:
+        assert self.job is not None
+        try:
+            self.outcome = _index_shards(self.job)
+        except BaseException as error:  # noqa: BLE001 - handed to the build's thread by finish()
+            self.outcome = error
 
     def rest_of_build_done(self) -> None:
         """Say that the rest of the build is done: the index may take the cores (see _SHARDS_AT_ONCE)."""
-        if self.work is not None:
-            self.rest_done.set()
+        if self.job is not None:
+            self.job.rest_done.set()
 
     def finish(self) -> dict[str, dict[str, str]]:
         """Wait for the index; register its files and return each shard's key and words, or raise SearchIndexError."""
-        if self.work is None:
+        if self.job is None:
             return {}
-        keys = self.work.result()
+        if self.thread is None:
+            self._index()
+        else:
+            self.thread.join()
+        if isinstance(self.outcome, BaseException):
+            raise self.outcome
+        assert self.outcome is not None
         root = self.staging.root
         self.staging.register(path.relative_to(root).as_posix()
                               for path in sorted((root / BUNDLE_DIR).rglob("*")) if path.is_file())
-        return keys
+        return self.outcome
 
     def stop(self) -> None:
         """End the indexing, and Pagefind with it (the build failed, or the index is done)."""
-        if self.work is not None:
-            self.work.close()
+        if self.job is not None:
+            self.job.running.stop()
+        if self.thread is not None:
+            self.thread.join()
