@@ -61,6 +61,11 @@ def _can_fork(jobs: int) -> bool:
     return jobs > 1 and "fork" in multiprocessing.get_all_start_methods()
 
 
+def forks_workers(chunks: int, jobs: int) -> bool:
+    """Whether a WorkerMap of ``chunks`` chunks and ``jobs`` jobs runs in worker processes, not in this one."""
+    return chunks > 1 and _can_fork(jobs)
+
+
 class _Workers:
     """Worker processes forked from this one; closed (or left), they are ended."""
 
@@ -101,7 +106,7 @@ class WorkerMap(_Workers):
     """
 
     def __init__(self, func: Callable[[Any, Chunk], Result], chunks: Sequence[Chunk], context: Any, jobs: int):
-        if len(chunks) <= 1 or not _can_fork(jobs):
+        if not forks_workers(len(chunks), jobs):
             self.results: Iterator[Result] = (func(context, chunk) for chunk in chunks)
         else:
             self.results = self._fork(min(jobs, len(chunks)), context).imap(_Call(func), chunks)

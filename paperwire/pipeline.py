@@ -21,7 +21,7 @@ from .readers import read_corpus
 from .related import related_papers
 from .render.api import render_api
 from .render.environment import THEME_DIR, make_environment
-from .parallel import Background, WorkerMap, chunked, default_jobs, map_chunks
+from .parallel import Background, WorkerMap, chunked, default_jobs, forks_workers, map_chunks
 from .render.site import MANY_PAGE_TEMPLATES, Output, SiteData, SiteRenderer, render_site
 from .search import SearchIndexing, search_page
 from .manifest import LastBuild, Manifest, kept_topics, last_build, page_key, text_key
@@ -245,9 +245,14 @@ def render_and_write(data: SiteData, content_dir: Path, staging: Staging, jobs: 
     """Find related papers, render every output into ``staging``, and index the papers for search.
 
     Only the paper pages show related papers. A thread indexes the papers
-    for search (running Pagefind), and one process renders and writes
-    everything else, while this one finds them; then ``jobs`` processes
-    render the paper pages. Paper pages
+    for search (running Pagefind) while this process finds them; then
+    ``jobs`` processes render the paper pages, and this one meanwhile renders
+    everything else. A process that renders every list touches every paper,
+    and so, forked, copies the pages of the whole corpus (half a gigabyte at
+    100,000 papers): this one touches them anyway. Where the paper pages are
+    few enough for this process to render them alone (a single chunk), the
+    rest is instead rendered by a fork while the related papers are found,
+    which keeps a small site's build short. Paper pages
     unchanged since ``previous`` are linked, not rendered, and so are search
     index shards. Returns the key of every paper page and of every search
     shard (with its words), for the next build's manifest.
@@ -259,9 +264,12 @@ def render_and_write(data: SiteData, content_dir: Path, staging: Staging, jobs: 
     before_related = SiteRenderer(data, env)  # renders all that shows no related papers
     indexing: SearchIndexing | None = None
     search_keys: dict[str, Any] = {}
+    chunks = chunked([p.slug for p in data.papers], _CHUNK)
+    papers_in_workers = forks_workers(len(chunks), jobs)
     try:
+        # With one job, Background runs in this process when its result is asked for.
         with Background(_render_all_but_paper_pages, RestJob(before_related, env, content_dir, staging.root),
-                        jobs) as rest:
+                        1 if papers_in_workers else jobs) as rest:
             if data.config.search.enabled:
                 # Pagefind indexes the paper pages meanwhile: their searchable part shows no related papers.
                 indexing = SearchIndexing(before_related, staging, previous, salt, jobs)
@@ -269,14 +277,16 @@ def render_and_write(data: SiteData, content_dir: Path, staging: Staging, jobs: 
             timer.done("related")
             renderer = SiteRenderer(data, env)
             job = PaperJob(renderer, staging.root, staging.out_dir, previous.pages if previous else {}, salt)
-            chunks = chunked([p.slug for p in data.papers], _CHUNK)
             timer.add_steps(len(chunks))
             with WorkerMap(_render_paper_pages, chunks, job, jobs) as paper_pages:
+                if papers_in_workers:
+                    staging.register(rest.result())  # rendered here while the workers render paper pages
                 for pairs in paper_pages:
                     staging.register(path for path, _ in pairs)
                     keys.update(pairs)
                     timer.step("paper pages")
-            staging.register(rest.result())
+            if not papers_in_workers:
+                staging.register(rest.result())
         if indexing is not None:
             indexing.rest_of_build_done()
             search_keys = indexing.finish()
