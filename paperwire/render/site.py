@@ -204,6 +204,7 @@ class SiteRenderer:
         self.papers = {p.slug: p for p in data.papers}
         self.positions = {p.slug: i for i, p in enumerate(data.papers, 1)}
         self._views: dict[str, PaperView] = {}
+        self._received: dict[str, Paper] = {}
         self._items: dict[str, Markup] = {}
         self._shells: dict[tuple, PageShell] = {}
         self.chips = TopicChips(env)
@@ -223,7 +224,7 @@ class SiteRenderer:
         return view
 
     def _new_view(self, slug: str) -> PaperView:
-        return paper_view(self.papers[slug], self.positions[slug], self.topic_links, self.data.source_labels,
+        return paper_view(self.paper(slug), self.positions[slug], self.topic_links, self.data.source_labels,
                           self.org_urls)
 
     @functools.cached_property
@@ -348,15 +349,40 @@ class SiteRenderer:
         """Every paper as a related paper links to it: each is on about six pages' lists, made once."""
         return {slug: PaperLink(paper.title, paper.url) for slug, paper in self.papers.items()}
 
+    def prepare_paper_pages(self) -> None:
+        """Make what every paper page shares, before workers fork to render them.
+
+        Made in the parent, these tables are shared by every worker; made in
+        each worker, they read every paper and so copied the memory page of
+        each (about 90 MB a worker at 100,000 papers).
+        """
+        self.links, self.org_urls  # cached properties: reading them makes them
+
+    def paper(self, slug: str) -> Paper:
+        """Return a paper's record: the copy received with this chunk if there is one (see receive)."""
+        paper = self._received.get(slug)
+        return paper if paper is not None else self.papers[slug]
+
+    def receive(self, papers: Sequence[Paper]) -> None:
+        """Render the pages of ``papers`` from these records, until forget_views.
+
+        A worker receives its chunk's papers pickled instead of reading the
+        copies it was forked with: reading an object writes its reference
+        count, so the memory page it is on would be copied, and in the end
+        each worker would hold a copy of half the corpus.
+        """
+        self._received.update((p.slug, p) for p in papers)
+
     def paper_context(self, slug: str) -> tuple[PaperView, tuple[PaperLink, ...], HistoryView | None]:
         """Return what a paper page shows: its view, links to its related papers, and its sightings' chart."""
         others = self.data.related.get(slug, ())
         related = tuple(map(self.links.__getitem__, others)) if others else ()
-        return self.view(slug), related, history_view(self.papers[slug])
+        return self.view(slug), related, history_view(self.paper(slug))
 
     def forget_views(self) -> None:
-        """Drop the views built so far (a worker between chunks: memory stays flat)."""
+        """Drop the views built so far and the papers received (a worker between chunks: memory stays flat)."""
         self._views.clear()
+        self._received.clear()
 
     def paper_key_input(self, slug: str) -> object:
         """Return everything a paper page depends on, for its incremental-build key.
@@ -366,7 +392,7 @@ class SiteRenderer:
         show neither the score nor the trending position, which change every
         day, so neither may invalidate an unchanged page.
         """
-        p = self.papers[slug]
+        p = self.paper(slug)
         labels = self.data.source_labels
         sightings = tuple((_ordinal(s.date), s.source, labels.get(s.source), s.rank) for s in p.sightings)
         related = tuple((other, self.papers[other].title) for other in self.data.related.get(slug, ()))
@@ -380,7 +406,7 @@ class SiteRenderer:
 
     def paper_page_context(self, slug: str, with_json_ld: bool = True) -> tuple[str, dict[str, Any]]:
         """Return the path of a paper's page and what paper.html is given for it (``page_values`` adds the rest)."""
-        paper = self.papers[slug]
+        paper = self.paper(slug)
         view, related, history = self.paper_context(slug)
         json_ld = Markup(dumps(self.json_ld(paper, view))) if with_json_ld else Markup()
         return f"{paper.url}index.html", dict(paper=view, related=related, history=history, page_title=paper.title,
