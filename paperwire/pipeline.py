@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import os
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from itertools import chain
@@ -136,6 +137,17 @@ def classify_all(papers: tuple[Paper, ...], topics: tuple[Topic, ...], jobs: int
     return tuple(evolve(p, topics=slugs) for p, slugs in zip(papers, found)), dict(zip(keys, found))
 
 
+@contextmanager
+def _cycle_collector_paused() -> Iterator[None]:
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def gather(content_dir: Path, keep_going: bool = False, timer: StageTimer | None = None,
            jobs: int = 1, known_topics: Callable[[str], Topics | None] | None = None) -> SiteData:
     """Read and process all content into the data every renderer shares (related papers aside).
@@ -161,7 +173,12 @@ def gather(content_dir: Path, keep_going: bool = False, timer: StageTimer | None
     papers, classified = classify_all(papers, topics, jobs, known_topics)
     gc.freeze()
     timer.done("classify")
-    papers = rank(papers, config.trending)
+    # Ranking copies every record, and none is freed until the copies are all
+    # made: the collector's full passes over the copies so far made the stage
+    # grow faster than the corpus (4 µs a paper at 10,000, 12 at 300,000).
+    # The copies hold no cycles, so nothing is left for the collector to free.
+    with _cycle_collector_paused():
+        papers = rank(papers, config.trending)
     timer.done("rank")
     # Related papers are found later, while the pages that do not show them are rendered.
     return SiteData(config=config, topics=topics, papers=papers, related={}, pages=pages, classified=classified,

@@ -46,7 +46,8 @@ class ScoreBreakdown(NamedTuple):
 
 def newest_date(papers: tuple[Paper, ...] | list[Paper]) -> dt.date | None:
     """Return the newest sighting date in the corpus, or None if none is dated."""
-    return max((p.last_seen for p in papers if p.last_seen), default=None)
+    # From the sightings, not Paper.dates: ranking copies every paper, which drops what it cached.
+    return max((s.date for p in papers for s in p.sightings if s.date is not None), default=None)
 
 
 def _age(sighting: Sighting, newest: dt.date | None) -> int:
