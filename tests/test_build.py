@@ -193,6 +193,46 @@ def test_paper_page_key_follows_what_the_page_shows():
     assert key(paper, other_title="Renamed") != same  # a related paper's title is on the page
 
 
+def test_paper_pages_render_from_the_papers_received():
+    """A worker's chunk arrives pickled: its pages come from those copies, dropped with the chunk."""
+    import pickle
+    from dataclasses import replace
+
+    from paperwire.render.environment import make_environment
+    from paperwire.render.site import SiteRenderer
+
+    from .helpers import make_paper, make_site_data
+
+    paper, other = make_paper("alpha", "Alpha"), make_paper("other", "Other paper")
+    renderer = SiteRenderer(replace(make_site_data((paper, other)), related={"alpha": ("other",)}),
+                            make_environment())
+    shared_page = renderer.paper_page("alpha")
+    renderer.forget_views()
+    received = pickle.loads(pickle.dumps((paper,)))
+    renderer.receive(received)
+    assert renderer.paper("alpha") is received[0] and renderer.paper("other") is other
+    assert renderer.paper_page("alpha") == shared_page
+    renderer.forget_views()
+    assert renderer.paper("alpha") is paper
+
+
+def test_gather_leaves_the_cycle_collector_as_it_found_it():
+    import gc
+
+    from paperwire.pipeline import gather
+
+    content = ROOT / "content"
+    assert gc.isenabled()
+    gather(content)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        gather(content)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
 def test_evolve_is_replace_without_init():
     from dataclasses import replace
 
