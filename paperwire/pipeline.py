@@ -216,7 +216,7 @@ def _render_paper_pages(job: PaperJob, papers: Sequence[Paper]) -> list[tuple[st
     """Render (or link, when unchanged) the pages of ``papers``; return their (path, key) pairs."""
     fresh, unchanged, keys = [], [], {}
     job.renderer.receive(papers)
-    for slug in (p.slug for p in papers):
+    for slug in [paper.slug for paper in papers]:
         path = f"papers/{slug}/index.html"
         key = keys[path] = page_key(job.salt, job.renderer.paper_key_input(slug))
         if job.previous_keys.get(path) == key and (job.previous_out / path).is_file():
